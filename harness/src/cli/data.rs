@@ -1,0 +1,67 @@
+//! `plm data`: generate a suite's datasets at one scale and check their pinned hashes.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::{Outcome, progress_bar};
+use crate::data::{build, stream};
+use crate::suite::{Scale, Suite, locate};
+
+pub fn run(suites_dir: &Path, part: &str, scale: Scale, out: Option<&Path>) -> Result<Outcome> {
+    let file = locate(part, suites_dir)?;
+    let suite = Suite::load(&file)?;
+    if let Some(out) = out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create output folder {}", out.display()))?;
+        let probe = out.join(".plm-write-test");
+        std::fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", out.display()))?;
+        std::fs::remove_file(probe)?;
+    }
+    let datasets = &suite.scales.get(scale).datasets;
+    println!("suite {} v{} ({}), scale {}, seed {}", suite.name, suite.version, file.display(), scale.name(), suite.seed);
+    println!("{:<20} {:>8} {:>10} {:>12} {:>11}  {:<64}  status", "dataset", "people", "docs", "tokens", "vocab", "sha256(tokens)");
+    let mut mismatches = Vec::new();
+    for spec in datasets {
+        let source = build(spec, suite.seed);
+        let bar = progress_bar(spec.name());
+        let summary = stream::summarize(source.as_ref(), spec.name(), out, &bar)
+            .with_context(|| format!("writing dataset `{}`", spec.name()))?;
+        bar.finish_and_clear();
+        let status = match spec.sha256() {
+            None => "unpinned",
+            Some(pinned) if *pinned == summary.sha256 => "ok",
+            Some(pinned) => {
+                mismatches.push(format!(
+                    "{}: dataset `{}` (scales.{}): pinned tokens {} text {}, generated tokens {} text {}",
+                    file.display(),
+                    spec.name(),
+                    scale.name(),
+                    pinned.tokens,
+                    pinned.text,
+                    summary.sha256.tokens,
+                    summary.sha256.text
+                ));
+                "MISMATCH"
+            }
+        };
+        let vocab = format!("{}/{}", summary.vocab_used, summary.vocab_size);
+        println!(
+            "{:<20} {:>8} {:>10} {:>12} {:>11}  {}  {status}",
+            spec.name(),
+            summary.people,
+            summary.docs,
+            summary.tokens,
+            vocab,
+            summary.sha256.tokens
+        );
+        println!("{:<20} {:>8} {:>10} {:>12} {:>11}  {}  (text)", "", "", "", "", "", summary.sha256.text);
+    }
+    if mismatches.is_empty() {
+        Ok(Outcome::Ok)
+    } else {
+        for line in &mismatches {
+            eprintln!("error: hash mismatch: {line}");
+        }
+        Ok(Outcome::CheckFailed)
+    }
+}

@@ -1,0 +1,143 @@
+//! bioD(N, K, C, D, L, T): knowledge of tunable entropy (Part 3.3 Def. 2.2).
+//!
+//! N people with unique names from the first `name_pools` entries of the bioS name pools. Each
+//! attribute `a` (K of them, called `ID 1` … `ID K`) has a diversity set of D distinct strings of
+//! L tokens over a T-token alphabet `t0 … t{T-1}`; a person's value is C chunks, each uniform
+//! from the set. A document states every attribute once, in a fresh random order per entry:
+//! `Anna Lee Park's ID 3 is t4 t17 t9 t2. Their ID 1 is … .`
+//!
+//! Randomness: diversity sets from key `biod/diversity` (index = attribute), values from
+//! `biod/values` (index = person), sentence order from `biod/order` (person, entry).
+
+use std::collections::HashSet;
+
+use super::names::{NameIndex, unique_names};
+use super::pools::pools;
+use super::rng::{StreamKey, below, shuffle};
+use super::vocab::Vocab;
+use super::{Doc, DocSource, SpanKind};
+use crate::suite::BiodSpec;
+
+pub struct Biod {
+    spec: BiodSpec,
+    vocab: Vocab,
+    /// Tokenised names of the N people.
+    names: Vec<Vec<u32>>,
+    /// `diversity_sets[a][d]`: the L token ids of string d of attribute a.
+    diversity_sets: Vec<Vec<Vec<u32>>>,
+    /// `values[person][a]`: chunk indices into `diversity_sets[a]`.
+    values: Vec<Vec<Vec<u32>>>,
+    /// Tokens of `ID k is` for each attribute k, and of the sentence openers.
+    attribute_phrases: Vec<Vec<u32>>,
+    possessive: u32,
+    their: u32,
+    period: u32,
+    order: StreamKey,
+}
+
+impl Biod {
+    /// Builds the dataset; `spec` must have passed suite validation.
+    pub fn new(spec: &BiodSpec, seed: u64) -> Self {
+        let p = pools();
+        let name_lists = [&p.first_names, &p.middle_names, &p.last_names];
+        let name_words: Vec<&str> =
+            (0..3).flat_map(|k| name_lists[k][..spec.name_pools[k]].iter().copied()).collect();
+        let alphabet: Vec<String> = (0..spec.alphabet).map(|t| format!("t{t}")).collect();
+        let phrases: Vec<String> = (1..=spec.attributes).map(|k| format!("ID {k} is")).collect();
+        let vocab = Vocab::from_texts(
+            name_words
+                .iter()
+                .copied()
+                .chain(alphabet.iter().map(String::as_str))
+                .chain(phrases.iter().map(String::as_str))
+                .chain(["'s Their ."]),
+        );
+
+        let name_text = |n: &NameIndex| n.iter().enumerate().map(|(k, &i)| name_lists[k][i as usize]).collect::<Vec<_>>().join(" ");
+        let names = unique_names(seed, spec.name_pools, spec.people).iter().map(|n| vocab.encode(&name_text(n))).collect();
+
+        let alphabet_ids: Vec<u32> = alphabet.iter().map(|t| vocab.id(t)).collect();
+        let diversity_key = StreamKey::new(seed, &["biod", "diversity"]);
+        let diversity_sets = (0..spec.attributes)
+            .map(|a| {
+                let mut rng = diversity_key.rng(u64::from(a), 0);
+                let mut seen = HashSet::new();
+                let mut set = Vec::with_capacity(spec.diversity as usize);
+                while set.len() < spec.diversity as usize {
+                    let string: Vec<u32> =
+                        (0..spec.length).map(|_| alphabet_ids[below(&mut rng, spec.alphabet) as usize]).collect();
+                    if seen.insert(string.clone()) {
+                        set.push(string);
+                    }
+                }
+                set
+            })
+            .collect();
+
+        let values_key = StreamKey::new(seed, &["biod", "values"]);
+        let values = (0..spec.people)
+            .map(|person| {
+                let mut rng = values_key.rng(person as u64, 0);
+                (0..spec.attributes)
+                    .map(|_| (0..spec.chunks).map(|_| below(&mut rng, spec.diversity)).collect())
+                    .collect()
+            })
+            .collect();
+
+        Self {
+            attribute_phrases: phrases.iter().map(|p| vocab.encode(p)).collect(),
+            possessive: vocab.id("'s"),
+            their: vocab.id("Their"),
+            period: vocab.id("."),
+            spec: spec.clone(),
+            names,
+            diversity_sets,
+            values,
+            order: StreamKey::new(seed, &["biod", "order"]),
+            vocab,
+        }
+    }
+
+    /// The diversity set of attribute `a`, as token strings.
+    pub fn diversity_set(&self, a: usize) -> &[Vec<u32>] {
+        &self.diversity_sets[a]
+    }
+}
+
+impl DocSource for Biod {
+    fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    fn people(&self) -> usize {
+        self.spec.people
+    }
+
+    fn num_docs(&self) -> u64 {
+        self.spec.people as u64 * u64::from(self.spec.entries)
+    }
+
+    fn doc(&self, index: u64, doc: &mut Doc) {
+        let n = self.spec.people as u64;
+        let (person, entry) = ((index % n) as usize, (index / n) as u32);
+        let mut order: Vec<usize> = (0..self.spec.attributes as usize).collect();
+        shuffle(&mut self.order.rng(person as u64, entry), &mut order);
+        doc.clear();
+        let mut value = Vec::new();
+        for (position, &a) in order.iter().enumerate() {
+            if position == 0 {
+                doc.push_span(SpanKind::Name, &self.names[person]);
+                doc.tokens.push(self.possessive);
+            } else {
+                doc.tokens.push(self.their);
+            }
+            doc.tokens.extend_from_slice(&self.attribute_phrases[a]);
+            value.clear();
+            for &chunk in &self.values[person][a] {
+                value.extend_from_slice(&self.diversity_sets[a][chunk as usize]);
+            }
+            doc.push_span(SpanKind::Value(a as u16), &value);
+            doc.tokens.push(self.period);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! bioS: synthetic biographies over the published pools (Part 3.1 App. A.1, Part 3.3 §2).
+//!
+//! A person is a unique full name plus independently uniform attributes (birth date, birth city,
+//! university, major, employer, gender); the company city is the employer's headquarters. A
+//! biography is six sentences, one per attribute, each from one of our templates. The full name
+//! opens the first sentence; later sentences use He/She unless `+fullname` asks for the name.
+//!
+//! Randomness (see `rng`): attributes from key `bios/attributes`, template choice from
+//! `bios/wording`, sentence order from `bios/order`, each addressed by (person, entry).
+
+use std::sync::OnceLock;
+
+use super::qa::QUESTIONS;
+use super::names::{NameIndex, unique_names};
+use super::pools::{self, DAYS, FIRST_YEAR, GENDER, MONTHS, YEARS, Template};
+use super::rng::{StreamKey, below, coin, index, shuffle};
+use super::vocab::Vocab;
+use super::{Doc, DocSource, SpanKind};
+use crate::suite::BiosSpec;
+
+/// How the documents of each person vary (the papers' augmentation names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Augmentation {
+    /// Documents per person.
+    pub entries: u32,
+    /// Each entry draws new templates (`multi`, `fresh`); otherwise all entries share entry 0's.
+    pub fresh_wording: bool,
+    /// Sentence order shuffled per entry; otherwise the canonical attribute order.
+    pub permute: bool,
+    /// The full name replaces every pronoun.
+    pub fullname: bool,
+}
+
+/// Names accepted by [`Augmentation::parse`], for error messages.
+pub const AUGMENTATIONS: &str =
+    "single, single+fullname, single+permuteK, single+permuteK+fullname, multiK, multiK+permute, multiK+fullname, multiK+permute+fullname, fresh";
+
+impl Augmentation {
+    /// Parses a paper-style name; `entries` is required by `fresh` and forbidden otherwise.
+    /// Errors are `(field, message)` with field `augmentation` or `entries`.
+    pub fn parse(name: &str, entries: Option<u32>) -> Result<Self, (&'static str, String)> {
+        let unknown = || ("augmentation", format!("unknown augmentation `{name}`; allowed: {AUGMENTATIONS} (K ≥ 1)"));
+        let mut parts = name.split('+');
+        let base = parts.next().unwrap_or_default();
+        let modifiers: Vec<&str> = parts.collect();
+        let count = |prefix: &str, text: &str| text.strip_prefix(prefix).and_then(|k| k.parse::<u32>().ok()).filter(|&k| k >= 1);
+        let fullname = modifiers.last() == Some(&"fullname");
+        let middle = &modifiers[..modifiers.len() - usize::from(fullname)];
+        let parsed = match (base, middle) {
+            ("fresh", []) if !fullname => {
+                let entries = entries.filter(|&e| e >= 1).ok_or(("entries", "`fresh` needs `entries` ≥ 1 (the number of exposures)".to_owned()))?;
+                return Ok(Self { entries, fresh_wording: true, permute: true, fullname: false });
+            }
+            ("single", []) => Self { entries: 1, fresh_wording: false, permute: false, fullname },
+            ("single", [p]) => Self { entries: count("permute", p).ok_or_else(unknown)?, fresh_wording: false, permute: true, fullname },
+            (multi, []) => Self { entries: count("multi", multi).ok_or_else(unknown)?, fresh_wording: true, permute: false, fullname },
+            (multi, ["permute"]) => Self { entries: count("multi", multi).ok_or_else(unknown)?, fresh_wording: true, permute: true, fullname },
+            _ => return Err(unknown()),
+        };
+        match entries {
+            Some(_) => Err(("entries", format!("`{name}` fixes the number of entries; remove `entries`"))),
+            None => Ok(parsed),
+        }
+    }
+}
+
+/// One bioS person: indices into the pools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub name: NameIndex,
+    pub female: bool,
+    /// Month 0–11, day 0–27, year offset 0–199.
+    pub birth: (u8, u8, u8),
+    pub birth_city: u16,
+    pub university: u16,
+    pub major: u16,
+    pub employer: u16,
+}
+
+/// Samples the first `count` people of a suite (the same people for every bioS dataset of it).
+pub fn sample_people(seed: u64, count: usize) -> Vec<Person> {
+    let p = pools::pools();
+    let key = StreamKey::new(seed, &["bios", "attributes"]);
+    unique_names(seed, p.name_pool_sizes(), count)
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut rng = key.rng(i as u64, 0);
+            let mut pick = |len: usize| index(&mut rng, len) as u16;
+            let female = pick(2) == 1;
+            let birth = (pick(MONTHS.len()) as u8, pick(DAYS as usize) as u8, pick(YEARS as usize) as u8);
+            Person {
+                name,
+                female,
+                birth,
+                birth_city: pick(p.birth_cities.len()),
+                university: pick(p.universities.len()),
+                major: pick(p.majors.len()),
+                employer: pick(p.companies.len()),
+            }
+        })
+        .collect()
+}
+
+/// A template pre-tokenised: the subject comes first, then these pieces.
+struct Sentence {
+    possessive: bool,
+    pieces: Vec<Piece>,
+}
+
+enum Piece {
+    Word(u32),
+    Value,
+}
+
+/// Everything bioS and its QA can say, tokenised once per process.
+pub struct Lexicon {
+    pub vocab: Vocab,
+    first: Vec<Vec<u32>>,
+    middle: Vec<Vec<u32>>,
+    last: Vec<Vec<u32>>,
+    birth_cities: Vec<Vec<u32>>,
+    universities: Vec<Vec<u32>>,
+    majors: Vec<Vec<u32>>,
+    companies: Vec<Vec<u32>>,
+    company_cities: Vec<Vec<u32>>,
+    months: Vec<u32>,
+    days: Vec<u32>,
+    years: Vec<u32>,
+    comma: u32,
+    period: u32,
+    possessive: u32,
+    /// He, She, His, Her.
+    pronouns: [u32; 4],
+    sentences: [Vec<Sentence>; 6],
+}
+
+pub fn lexicon() -> &'static Lexicon {
+    static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+    LEXICON.get_or_init(Lexicon::build)
+}
+
+impl Lexicon {
+    fn build() -> Self {
+        let p = pools::pools();
+        let templates = pools::templates();
+        let numbers: Vec<String> = (1..=DAYS).chain(FIRST_YEAR..FIRST_YEAR + YEARS).map(|n| n.to_string()).collect();
+        let vocab = Vocab::from_texts(
+            [&p.first_names, &p.middle_names, &p.last_names, &p.birth_cities, &p.universities, &p.majors]
+                .into_iter()
+                .flatten()
+                .copied()
+                .chain(p.companies.iter().flat_map(|(name, city)| [*name, *city]))
+                .chain(MONTHS)
+                .chain(numbers.iter().map(String::as_str))
+                .chain(templates.iter().flatten().map(|t| t.rest))
+                .chain(QUESTIONS.iter().flat_map(|(before, after)| [*before, *after]))
+                .chain(["He She His Her 's , . Answer:"])
+                .flat_map(|t| t.split("{V}")),
+        );
+        let encode_all = |items: &[&str]| items.iter().map(|s| vocab.encode(s)).collect::<Vec<_>>();
+        let sentence = |t: &Template| Sentence {
+            possessive: t.possessive,
+            pieces: t
+                .rest
+                .split("{V}")
+                .enumerate()
+                .flat_map(|(i, text)| {
+                    let value = (i > 0).then_some(Piece::Value);
+                    value.into_iter().chain(vocab.encode(text).into_iter().map(Piece::Word))
+                })
+                .collect(),
+        };
+        let day_ids = (1..=DAYS).map(|d| vocab.id(&d.to_string())).collect();
+        let year_ids = (FIRST_YEAR..FIRST_YEAR + YEARS).map(|y| vocab.id(&y.to_string())).collect();
+        Lexicon {
+            first: encode_all(&p.first_names),
+            middle: encode_all(&p.middle_names),
+            last: encode_all(&p.last_names),
+            birth_cities: encode_all(&p.birth_cities),
+            universities: encode_all(&p.universities),
+            majors: encode_all(&p.majors),
+            companies: p.companies.iter().map(|c| vocab.encode(c.0)).collect(),
+            company_cities: p.companies.iter().map(|c| vocab.encode(c.1)).collect(),
+            months: MONTHS.iter().map(|m| vocab.id(m)).collect(),
+            days: day_ids,
+            years: year_ids,
+            comma: vocab.id(","),
+            period: vocab.id("."),
+            possessive: vocab.id("'s"),
+            pronouns: ["He", "She", "His", "Her"].map(|w| vocab.id(w)),
+            sentences: templates.each_ref().map(|list| list.iter().map(sentence).collect()),
+            vocab,
+        }
+    }
+
+    /// Appends the full name of `person`.
+    pub fn push_name(&self, person: &Person, out: &mut Vec<u32>) {
+        let [f, m, l] = person.name.map(usize::from);
+        out.extend_from_slice(&self.first[f]);
+        out.extend_from_slice(&self.middle[m]);
+        out.extend_from_slice(&self.last[l]);
+    }
+
+    /// Appends the value of attribute `attribute` (index into [`ATTRIBUTES`]).
+    pub fn push_value(&self, person: &Person, attribute: usize, out: &mut Vec<u32>) {
+        let (month, day, year) = person.birth;
+        match attribute {
+            0 => out.extend_from_slice(&[
+                self.months[month as usize],
+                self.days[day as usize],
+                self.comma,
+                self.years[year as usize],
+            ]),
+            1 => out.extend_from_slice(&self.birth_cities[person.birth_city as usize]),
+            2 => out.extend_from_slice(&self.universities[person.university as usize]),
+            3 => out.extend_from_slice(&self.majors[person.major as usize]),
+            4 => out.extend_from_slice(&self.companies[person.employer as usize]),
+            5 => out.extend_from_slice(&self.company_cities[person.employer as usize]),
+            _ => unreachable!("bioS has six attributes"),
+        }
+    }
+
+    pub fn period(&self) -> u32 {
+        self.period
+    }
+
+    /// Renders one biography: `wording[a]` picks attribute a's template, `order` lists the
+    /// attributes in sentence order.
+    fn render(&self, person: &Person, wording: [usize; 6], order: [usize; 6], fullname: bool, doc: &mut Doc) {
+        let mut value = Vec::with_capacity(8);
+        for (position, &attribute) in order.iter().enumerate() {
+            let sentence = &self.sentences[attribute][wording[attribute]];
+            if position == 0 || fullname {
+                let mut name = Vec::with_capacity(4);
+                self.push_name(person, &mut name);
+                if position == 0 {
+                    doc.push_span(SpanKind::Name, &name);
+                } else {
+                    doc.tokens.extend_from_slice(&name);
+                }
+                if sentence.possessive {
+                    doc.tokens.push(self.possessive);
+                }
+            } else {
+                let pronoun = self.pronouns[2 * usize::from(sentence.possessive) + usize::from(person.female)];
+                if position == 1 {
+                    doc.push_span(SpanKind::Value(GENDER), &[pronoun]);
+                } else {
+                    doc.tokens.push(pronoun);
+                }
+            }
+            for piece in &sentence.pieces {
+                match piece {
+                    Piece::Value => {
+                        value.clear();
+                        self.push_value(person, attribute, &mut value);
+                        doc.push_span(SpanKind::Value(attribute as u16), &value);
+                    }
+                    // A value ending in "." (e.g. "Dow Inc.") already closes the sentence.
+                    Piece::Word(w) if *w == self.period && doc.tokens.last() == Some(&self.period) => {}
+                    Piece::Word(w) => doc.tokens.push(*w),
+                }
+            }
+        }
+    }
+}
+
+/// A bioS dataset: `people × entries` biographies, entry-major.
+pub struct Bios {
+    people: Vec<Person>,
+    augmentation: Augmentation,
+    wording: StreamKey,
+    order: StreamKey,
+}
+
+impl Bios {
+    /// Builds the dataset; `spec` must have passed suite validation.
+    pub fn new(spec: &BiosSpec, seed: u64) -> Self {
+        let augmentation = Augmentation::parse(&spec.augmentation, spec.entries).expect("validated suite");
+        Self {
+            people: sample_people(seed, spec.people),
+            augmentation,
+            wording: StreamKey::new(seed, &["bios", "wording"]),
+            order: StreamKey::new(seed, &["bios", "order"]),
+        }
+    }
+
+    pub fn person(&self, i: usize) -> &Person {
+        &self.people[i]
+    }
+}
+
+impl DocSource for Bios {
+    fn vocab(&self) -> &Vocab {
+        &lexicon().vocab
+    }
+
+    fn people(&self) -> usize {
+        self.people.len()
+    }
+
+    fn num_docs(&self) -> u64 {
+        self.people.len() as u64 * u64::from(self.augmentation.entries)
+    }
+
+    fn doc(&self, index: u64, doc: &mut Doc) {
+        let lexicon = lexicon();
+        let n = self.people.len() as u64;
+        let (person, entry) = ((index % n) as usize, (index / n) as u32);
+        let aug = self.augmentation;
+        let mut rng = self.wording.rng(person as u64, if aug.fresh_wording { entry } else { 0 });
+        let wording = std::array::from_fn(|a| below(&mut rng, lexicon.sentences[a].len() as u32) as usize);
+        let mut order = [0, 1, 2, 3, 4, 5];
+        if aug.permute {
+            shuffle(&mut self.order.rng(person as u64, entry), &mut order);
+        }
+        doc.clear();
+        lexicon.render(&self.people[person], wording, order, aug.fullname, doc);
+    }
+}
+
+/// Whether person `i` is in the QA test half (a per-person fair coin, stable as N grows).
+pub fn in_test_split(seed: u64, person: usize) -> bool {
+    coin(&mut StreamKey::new(seed, &["bios", "split"]).rng(person as u64, 0))
+}
+

@@ -1,0 +1,81 @@
+//! Deterministic data generators: same suite, same seed, same bytes on every machine.
+//!
+//! Every generator is a [`DocSource`]: a fixed number of documents addressable by index in any
+//! order (the trainer shuffles indices; hashing walks them in order). A document carries its
+//! tokens and the spans the evaluators need (name, attribute values).
+
+pub mod biod;
+pub mod bios;
+pub mod names;
+pub mod pools;
+pub mod qa;
+pub mod rng;
+pub mod stream;
+pub mod vocab;
+
+use crate::suite::DatasetSpec;
+pub use vocab::Vocab;
+
+/// What a span of a document holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanKind {
+    /// The person's full name at the start of the document.
+    Name,
+    /// The value of attribute `i` (bioS: index into [`pools::ATTRIBUTES`], or [`pools::GENDER`]
+    /// for the first pronoun; bioD: the attribute number).
+    Value(u16),
+}
+
+/// Half-open token range `start..end` inside a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub kind: SpanKind,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// One generated document (without the trailing end-of-document token).
+#[derive(Clone, Debug, Default)]
+pub struct Doc {
+    pub tokens: Vec<u32>,
+    pub spans: Vec<Span>,
+}
+
+impl Doc {
+    pub fn clear(&mut self) {
+        self.tokens.clear();
+        self.spans.clear();
+    }
+
+    /// Appends `ids` and records them as a span of `kind`.
+    fn push_span(&mut self, kind: SpanKind, ids: &[u32]) {
+        let start = self.tokens.len() as u32;
+        self.tokens.extend_from_slice(ids);
+        self.spans.push(Span { kind, start, end: self.tokens.len() as u32 });
+    }
+
+    /// The tokens of the first span of `kind`.
+    pub fn span_tokens(&self, kind: SpanKind) -> Option<&[u32]> {
+        let span = self.spans.iter().find(|s| s.kind == kind)?;
+        Some(&self.tokens[span.start as usize..span.end as usize])
+    }
+}
+
+/// A finite, randomly addressable sequence of documents over one vocabulary.
+pub trait DocSource: Send + Sync {
+    fn vocab(&self) -> &Vocab;
+    /// Number of distinct people behind the documents.
+    fn people(&self) -> usize;
+    fn num_docs(&self) -> u64;
+    /// Writes document `index` (< `num_docs`) into `doc`, replacing its contents.
+    fn doc(&self, index: u64, doc: &mut Doc);
+}
+
+/// Instantiates the generator a dataset spec names.
+pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
+    match spec {
+        DatasetSpec::Bios(s) => Box::new(bios::Bios::new(s, seed)),
+        DatasetSpec::BiosQa(s) => Box::new(qa::BiosQa::new(s, seed)),
+        DatasetSpec::Biod(s) => Box::new(biod::Biod::new(s, seed)),
+    }
+}

@@ -1,0 +1,137 @@
+//! The bioS attribute pools and sentence templates, embedded in the binary so generation never
+//! reads files at run time (see `harness/resources/bios/PROVENANCE.md`).
+
+use std::sync::OnceLock;
+
+/// The six bioS attributes, in the papers' canonical sentence order.
+pub const ATTRIBUTES: [&str; 6] = ["birth_date", "birth_city", "university", "major", "employer", "company_city"];
+
+/// Index of the gender "attribute" in value spans; it is expressed by the first pronoun.
+pub const GENDER: u16 = 6;
+
+pub const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "December",
+];
+/// Days 1–28, so every month has every day (as in the papers).
+pub const DAYS: u32 = 28;
+pub const FIRST_YEAR: u32 = 1900;
+pub const YEARS: u32 = 200;
+
+/// The published pools, one entry per line.
+pub struct Pools {
+    pub first_names: Vec<&'static str>,
+    pub middle_names: Vec<&'static str>,
+    pub last_names: Vec<&'static str>,
+    pub birth_cities: Vec<&'static str>,
+    pub universities: Vec<&'static str>,
+    pub majors: Vec<&'static str>,
+    /// `(company, headquarters city)`; the company city of an employee is its employer's HQ.
+    pub companies: Vec<(&'static str, &'static str)>,
+}
+
+impl Pools {
+    /// Name pool sizes `[first, middle, last]`.
+    pub fn name_pool_sizes(&self) -> [usize; 3] {
+        [self.first_names.len(), self.middle_names.len(), self.last_names.len()]
+    }
+
+    /// Number of distinct attribute tuples a bioS person can have (S0 of Part 3.3 §4): two genders,
+    /// every birth date, city, university, major and employer (company city is implied).
+    pub fn attribute_space(&self) -> f64 {
+        2.0 * (MONTHS.len() as f64 * f64::from(DAYS) * f64::from(YEARS))
+            * self.birth_cities.len() as f64
+            * self.universities.len() as f64
+            * self.majors.len() as f64
+            * self.companies.len() as f64
+    }
+}
+
+/// A sentence template: `{S}` or `{P}` first, then words with exactly one `{V}`.
+pub struct Template {
+    /// `{P}`: the subject appears as a possessive ("Anna Lee Park's", "Her").
+    pub possessive: bool,
+    /// The text after the subject placeholder, still containing `{V}`.
+    pub rest: &'static str,
+}
+
+fn lines(text: &'static str) -> Vec<&'static str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+}
+
+pub fn pools() -> &'static Pools {
+    static POOLS: OnceLock<Pools> = OnceLock::new();
+    POOLS.get_or_init(|| Pools {
+        first_names: lines(include_str!("../../resources/bios/first_names.txt")),
+        middle_names: lines(include_str!("../../resources/bios/middle_names.txt")),
+        last_names: lines(include_str!("../../resources/bios/last_names.txt")),
+        birth_cities: lines(include_str!("../../resources/bios/birth_cities.txt")),
+        universities: lines(include_str!("../../resources/bios/universities.txt")),
+        majors: lines(include_str!("../../resources/bios/majors.txt")),
+        companies: lines(include_str!("../../resources/bios/companies.txt"))
+            .into_iter()
+            .map(|line| {
+                let (name, city) = line.split_once(';').expect("companies.txt lines are `Name; City, ST`");
+                (name.trim(), city.trim())
+            })
+            .collect(),
+    })
+}
+
+/// The templates of each attribute, indexed like [`ATTRIBUTES`].
+pub fn templates() -> &'static [Vec<Template>; 6] {
+    static TEMPLATES: OnceLock<[Vec<Template>; 6]> = OnceLock::new();
+    TEMPLATES.get_or_init(|| parse_templates(include_str!("../../resources/bios/templates.txt")))
+}
+
+fn parse_templates(text: &'static str) -> [Vec<Template>; 6] {
+    let mut sections: [Vec<Template>; 6] = Default::default();
+    let mut current = None;
+    for line in lines(text).into_iter().filter(|l| !l.starts_with('#')) {
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = Some(ATTRIBUTES.iter().position(|a| *a == header).expect("known template section"));
+            continue;
+        }
+        let (possessive, rest) = match (line.strip_prefix("{S}"), line.strip_prefix("{P}")) {
+            (Some(rest), _) => (false, rest),
+            (_, Some(rest)) => (true, rest),
+            _ => panic!("template must start with {{S}} or {{P}}: {line}"),
+        };
+        assert_eq!(rest.matches("{V}").count(), 1, "template needs one {{V}}: {line}");
+        sections[current.expect("template before any section")].push(Template { possessive, rest });
+    }
+    sections
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pools_have_the_published_sizes() {
+        let p = pools();
+        assert_eq!(p.name_pool_sizes(), [400, 400, 1000]);
+        assert_eq!(p.birth_cities.len(), 200);
+        assert_eq!(p.universities.len(), 300);
+        assert_eq!(p.majors.len(), 100);
+        assert_eq!(p.companies.len(), 263);
+        let hq: std::collections::BTreeSet<_> = p.companies.iter().map(|c| c.1).collect();
+        assert_eq!(hq.len(), 133, "263 companies have 133 distinct HQ cities (PAPERS.md §5.1)");
+    }
+
+    #[test]
+    fn entropy_per_person_matches_the_paper() {
+        let p = pools();
+        let s0_bits = p.attribute_space().log2();
+        let name_bits = p.name_pool_sizes().iter().map(|&n| n as f64).product::<f64>().log2();
+        assert!((s0_bits - 47.59).abs() < 0.005, "log2 S0 = {s0_bits}");
+        assert!((name_bits - 27.25).abs() < 0.005, "log2 N0 = {name_bits}");
+    }
+
+    #[test]
+    fn at_least_forty_templates_per_attribute() {
+        for (attribute, list) in ATTRIBUTES.iter().zip(templates()) {
+            assert!(list.len() >= 40, "{attribute}: {} templates", list.len());
+        }
+    }
+}

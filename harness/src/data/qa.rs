@@ -1,0 +1,83 @@
+//! The six bioS questions per person, in our own wording, with exact answers.
+//!
+//! One document per (person, attribute): `<question> Answer: <value>.` The answer span is
+//! recorded as `SpanKind::Value(attribute)`, so answer-only losses and exact-match scoring read
+//! the same tokens the biography used for that attribute.
+
+use super::bios::{Person, in_test_split, lexicon, sample_people};
+use super::pools::ATTRIBUTES;
+use super::vocab::Vocab;
+use super::{Doc, DocSource, SpanKind};
+use crate::suite::{BiosQaSpec, Split};
+
+/// Question wording per attribute: text before and after the full name.
+pub const QUESTIONS: [(&str, &str); 6] = [
+    ("When was", "born?"),
+    ("Where was", "born?"),
+    ("Which university did", "attend?"),
+    ("What did", "study?"),
+    ("Which company employs", "?"),
+    ("In which city does", "work?"),
+];
+
+pub struct BiosQa {
+    /// `(person index in the suite, person)` for the people in this split.
+    members: Vec<(usize, Person)>,
+    /// Tokenised `QUESTIONS` and the answer marker.
+    questions: [(Vec<u32>, Vec<u32>); 6],
+    answer: Vec<u32>,
+}
+
+impl BiosQa {
+    pub fn new(spec: &BiosQaSpec, seed: u64) -> Self {
+        let vocab = &lexicon().vocab;
+        let want_test = spec.split == Split::Test;
+        let members = sample_people(seed, spec.people)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| in_test_split(seed, *i) == want_test)
+            .collect();
+        Self {
+            members,
+            questions: QUESTIONS.map(|(before, after)| (vocab.encode(before), vocab.encode(after))),
+            answer: vocab.encode("Answer:"),
+        }
+    }
+
+    /// The suite-wide index of each person in this split, in document order.
+    pub fn person_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.members.iter().map(|(i, _)| *i)
+    }
+}
+
+impl DocSource for BiosQa {
+    fn vocab(&self) -> &Vocab {
+        &lexicon().vocab
+    }
+
+    fn people(&self) -> usize {
+        self.members.len()
+    }
+
+    fn num_docs(&self) -> u64 {
+        (self.members.len() * ATTRIBUTES.len()) as u64
+    }
+
+    fn doc(&self, index: u64, doc: &mut Doc) {
+        let lexicon = lexicon();
+        let (member, attribute) = ((index / 6) as usize, (index % 6) as usize);
+        let person = &self.members[member].1;
+        let (before, after) = &self.questions[attribute];
+        doc.clear();
+        doc.tokens.extend_from_slice(before);
+        lexicon.push_name(person, &mut doc.tokens);
+        doc.tokens.extend_from_slice(after);
+        doc.tokens.extend_from_slice(&self.answer);
+        let mut value = Vec::new();
+        lexicon.push_value(person, attribute, &mut value);
+        doc.push_span(SpanKind::Value(attribute as u16), &value);
+        if value.last() != Some(&lexicon.period()) {
+            doc.tokens.push(lexicon.period());
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! plm: the *Physics of Language Models* papers as runnable, versioned, checkable experiments.
+//!
+//! Data flows one way: [`suite`] (what to run) → [`data`] (deterministic generators) → train →
+//! measure → claims → report. See ARCHITECTURE.md for the map of the repository.
+
+pub mod cli;
+pub mod data;
+pub mod suite;

@@ -1,0 +1,245 @@
+//! Suite files: versioned TOML that says *what* to run and *what the paper claims*.
+//!
+//! A suite pins its seed, and for each scale (`smoke`, `cpu`, `paper`) the datasets with their
+//! generator settings and the SHA-256 of the streams they must produce. Unknown fields are
+//! rejected, and every error names the file and the field (see [`SuiteError`]).
+
+mod locate;
+mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use locate::{default_suites_dir, list_suites, locate};
+
+/// One suite file, e.g. `suites/part3.3/v1.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// Part of the papers this suite reproduces, e.g. `part3.3`; equals its folder name.
+    pub name: String,
+    /// Bumped whenever any pinned output (a data hash, a claim) changes meaning.
+    pub version: u32,
+    /// The paper (title, arXiv id) whose claims this suite checks.
+    pub paper: String,
+    pub description: String,
+    /// Root of every random stream in the suite (see `data::rng`).
+    pub seed: u64,
+    pub scales: Scales,
+}
+
+/// The three scales every suite defines.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scales {
+    /// CI: minutes on 2 CPU cores.
+    pub smoke: ScaleSpec,
+    /// At most one hour on 2 CPU cores.
+    pub cpu: ScaleSpec,
+    /// The papers' own recipes, for GPUs.
+    pub paper: ScaleSpec,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    Smoke,
+    Cpu,
+    Paper,
+}
+
+impl Scale {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Smoke => "smoke",
+            Scale::Cpu => "cpu",
+            Scale::Paper => "paper",
+        }
+    }
+}
+
+impl Scales {
+    pub fn get(&self, scale: Scale) -> &ScaleSpec {
+        match scale {
+            Scale::Smoke => &self.smoke,
+            Scale::Cpu => &self.cpu,
+            Scale::Paper => &self.paper,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Scale, &ScaleSpec)> {
+        [Scale::Smoke, Scale::Cpu, Scale::Paper].into_iter().map(move |s| (s, self.get(s)))
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleSpec {
+    pub description: String,
+    #[serde(default)]
+    pub datasets: Vec<DatasetSpec>,
+}
+
+/// A dataset: a generator with its settings and the hashes its stream must have.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "generator", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DatasetSpec {
+    /// Synthetic biographies over the published pools (Part 3.1 §2, Part 3.3 §2).
+    Bios(BiosSpec),
+    /// The six questions per person about bioS people, one split.
+    BiosQa(BiosQaSpec),
+    /// bioD(N, K, C, D, L, T): random attribute strings of tunable entropy (Part 3.3 Def. 2.2).
+    Biod(BiodSpec),
+}
+
+impl DatasetSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            DatasetSpec::Bios(s) => &s.name,
+            DatasetSpec::BiosQa(s) => &s.name,
+            DatasetSpec::Biod(s) => &s.name,
+        }
+    }
+
+    pub fn sha256(&self) -> Option<&StreamHashes> {
+        match self {
+            DatasetSpec::Bios(s) => s.sha256.as_ref(),
+            DatasetSpec::BiosQa(s) => s.sha256.as_ref(),
+            DatasetSpec::Biod(s) => s.sha256.as_ref(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosSpec {
+    pub name: String,
+    /// N: number of people.
+    pub people: usize,
+    /// `single`, `single+fullname`, `single+permuteK[+fullname]`, `multiK[+permute][+fullname]`,
+    /// or `fresh` (Part 3.3: new wording and sentence order at every exposure).
+    pub augmentation: String,
+    /// Documents per person for `fresh` (= exposures); implied by the name otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u32>,
+    /// Expected hashes; absent means "not pinned yet" and is reported as such.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosQaSpec {
+    pub name: String,
+    /// N: the same first N people as a `bios` dataset of this suite.
+    pub people: usize,
+    /// Which half of the people: each person falls in `train` or `test` by a fair coin.
+    pub split: Split,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Train,
+    Test,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiodSpec {
+    pub name: String,
+    /// N: number of people.
+    pub people: usize,
+    /// K: attributes per person.
+    pub attributes: u32,
+    /// C: chunks per value.
+    pub chunks: u32,
+    /// D: size of each attribute's diversity set.
+    pub diversity: u32,
+    /// L: tokens per chunk.
+    pub length: u32,
+    /// T: size of the token alphabet of the values.
+    pub alphabet: u32,
+    /// First/middle/last name pool sizes (prefixes of the bioS pools); N0 is their product.
+    #[serde(default = "full_name_pools")]
+    pub name_pools: [usize; 3],
+    /// Documents per person, each with a fresh sentence order (= exposures).
+    #[serde(default = "one")]
+    pub entries: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+fn full_name_pools() -> [usize; 3] {
+    [400, 400, 1000]
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// SHA-256 (lowercase hex) of a dataset's token stream (u32 little-endian ids, each document
+/// followed by `<eos>`) and of its text (each document followed by a newline).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamHashes {
+    pub tokens: String,
+    pub text: String,
+}
+
+/// A suite file that cannot be used, with the file and the field at fault.
+#[derive(Debug)]
+pub struct SuiteError {
+    pub file: PathBuf,
+    /// Dotted path of the field, e.g. `scales.smoke.datasets[0].people`; empty for the whole file.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for SuiteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}: field `{}`: {}", self.file.display(), self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for SuiteError {}
+
+impl Suite {
+    /// Reads, parses and validates a suite file.
+    pub fn load(path: &Path) -> Result<Suite, SuiteError> {
+        let error = |field: String, message: String| SuiteError { file: path.to_owned(), field, message };
+        let text = std::fs::read_to_string(path).map_err(|e| error(String::new(), format!("cannot read: {e}")))?;
+        Self::parse(&text).map_err(|(field, message)| error(field, message))
+    }
+
+    /// Parses and validates suite text; errors are `(field path, message)`.
+    pub fn parse(text: &str) -> Result<Suite, (String, String)> {
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| (String::new(), one_line(e.message())))?;
+        let suite: Suite = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            (field, one_line(e.inner().message()))
+        })?;
+        validate::validate(&suite)?;
+        Ok(suite)
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The JSON Schema of suite files (committed as `suites/schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Suite);
+    serde_json::to_string_pretty(&schema).expect("schema serialises") + "\n"
+}
