@@ -57,7 +57,11 @@ fn bench_bios(seconds: f64) {
         (docs as f64 / secs, tokens as f64 / secs, chars)
     };
     let (per_sec, tokens_per_sec, _) = measure(false, &mut doc);
-    println!("bioS fresh wording, 1 thread: {per_sec:>12.0} biographies/s as tokens ({tokens_per_sec:.0} tokens/s)");
+    println!(
+        "bioS fresh wording, 1 thread: {per_sec:>12.0} biographies/s as tokens ({tokens_per_sec:.0} tokens/s)"
+    );
     let (per_sec, _, chars) = measure(true, &mut doc);
-    println!("bioS fresh wording, 1 thread: {per_sec:>12.0} biographies/s as tokens + text ({chars} chars rendered)");
+    println!(
+        "bioS fresh wording, 1 thread: {per_sec:>12.0} biographies/s as tokens + text ({chars} chars rendered)"
+    );
 }

@@ -12,14 +12,26 @@ pub fn run(suites_dir: &Path, part: &str, scale: Scale, out: Option<&Path>) -> R
     let file = locate(part, suites_dir)?;
     let suite = Suite::load(&file)?;
     if let Some(out) = out {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create output folder {}", out.display()))?;
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create output folder {}", out.display()))?;
         let probe = out.join(".plm-write-test");
-        std::fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", out.display()))?;
+        std::fs::write(&probe, b"")
+            .with_context(|| format!("output folder {} is not writable", out.display()))?;
         std::fs::remove_file(probe)?;
     }
     let datasets = &suite.scales.get(scale).datasets;
-    println!("suite {} v{} ({}), scale {}, seed {}", suite.name, suite.version, file.display(), scale.name(), suite.seed);
-    println!("{:<20} {:>8} {:>10} {:>12} {:>11}  {:<64}  status", "dataset", "people", "docs", "tokens", "vocab", "sha256(tokens)");
+    println!(
+        "suite {} v{} ({}), scale {}, seed {}",
+        suite.name,
+        suite.version,
+        file.display(),
+        scale.name(),
+        suite.seed
+    );
+    println!(
+        "{:<20} {:>8} {:>10} {:>12} {:>11}  {:<64}  status",
+        "dataset", "people", "docs", "tokens", "vocab", "sha256(tokens)"
+    );
     let mut mismatches = Vec::new();
     for spec in datasets {
         let source = build(spec, suite.seed);
@@ -54,7 +66,10 @@ pub fn run(suites_dir: &Path, part: &str, scale: Scale, out: Option<&Path>) -> R
             vocab,
             summary.sha256.tokens
         );
-        println!("{:<20} {:>8} {:>10} {:>12} {:>11}  {}  (text)", "", "", "", "", "", summary.sha256.text);
+        println!(
+            "{:<20} {:>8} {:>10} {:>12} {:>11}  {}  (text)",
+            "", "", "", "", "", summary.sha256.text
+        );
     }
     if mismatches.is_empty() {
         Ok(Outcome::Ok)

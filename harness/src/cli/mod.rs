@@ -14,7 +14,11 @@ use clap::{Parser, Subcommand};
 use crate::suite::Scale;
 
 #[derive(Parser)]
-#[command(name = "plm", version, about = "Physics of Language Models, reproducible")]
+#[command(
+    name = "plm",
+    version,
+    about = "Physics of Language Models, reproducible"
+)]
 struct Cli {
     /// Folder holding the suites (default: ./suites, else the repository's suites/).
     #[arg(long, global = true, value_name = "DIR")]
@@ -80,9 +84,11 @@ pub fn main() -> ExitCode {
 fn progress_bar(label: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos}/{len} docs {per_sec} eta {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{prefix:>14} [{bar:30}] {pos}/{len} docs {per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_prefix(label.to_owned());
     bar

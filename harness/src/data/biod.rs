@@ -40,10 +40,13 @@ impl Biod {
     pub fn new(spec: &BiodSpec, seed: u64) -> Self {
         let p = pools();
         let name_lists = [&p.first_names, &p.middle_names, &p.last_names];
-        let name_words: Vec<&str> =
-            (0..3).flat_map(|k| name_lists[k][..spec.name_pools[k]].iter().copied()).collect();
+        let name_words: Vec<&str> = (0..3)
+            .flat_map(|k| name_lists[k][..spec.name_pools[k]].iter().copied())
+            .collect();
         let alphabet: Vec<String> = (0..spec.alphabet).map(|t| format!("t{t}")).collect();
-        let phrases: Vec<String> = (1..=spec.attributes).map(|k| format!("ID {k} is")).collect();
+        let phrases: Vec<String> = (1..=spec.attributes)
+            .map(|k| format!("ID {k} is"))
+            .collect();
         let vocab = Vocab::from_texts(
             name_words
                 .iter()
@@ -53,8 +56,17 @@ impl Biod {
                 .chain(["'s Their ."]),
         );
 
-        let name_text = |n: &NameIndex| n.iter().enumerate().map(|(k, &i)| name_lists[k][i as usize]).collect::<Vec<_>>().join(" ");
-        let names = unique_names(seed, spec.name_pools, spec.people).iter().map(|n| vocab.encode(&name_text(n))).collect();
+        let name_text = |n: &NameIndex| {
+            n.iter()
+                .enumerate()
+                .map(|(k, &i)| name_lists[k][i as usize])
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let names = unique_names(seed, spec.name_pools, spec.people)
+            .iter()
+            .map(|n| vocab.encode(&name_text(n)))
+            .collect();
 
         let alphabet_ids: Vec<u32> = alphabet.iter().map(|t| vocab.id(t)).collect();
         let diversity_key = StreamKey::new(seed, &["biod", "diversity"]);
@@ -64,8 +76,9 @@ impl Biod {
                 let mut seen = HashSet::new();
                 let mut set = Vec::with_capacity(spec.diversity as usize);
                 while set.len() < spec.diversity as usize {
-                    let string: Vec<u32> =
-                        (0..spec.length).map(|_| alphabet_ids[below(&mut rng, spec.alphabet) as usize]).collect();
+                    let string: Vec<u32> = (0..spec.length)
+                        .map(|_| alphabet_ids[below(&mut rng, spec.alphabet) as usize])
+                        .collect();
                     if seen.insert(string.clone()) {
                         set.push(string);
                     }
@@ -79,7 +92,11 @@ impl Biod {
             .map(|person| {
                 let mut rng = values_key.rng(person as u64, 0);
                 (0..spec.attributes)
-                    .map(|_| (0..spec.chunks).map(|_| below(&mut rng, spec.diversity)).collect())
+                    .map(|_| {
+                        (0..spec.chunks)
+                            .map(|_| below(&mut rng, spec.diversity))
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
@@ -139,5 +156,78 @@ impl DocSource for Biod {
             doc.push_span(SpanKind::Value(a as u16), &value);
             doc.tokens.push(self.period);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn spec(people: usize, diversity: u32, length: u32, alphabet: u32) -> BiodSpec {
+        BiodSpec {
+            name: "t".into(),
+            people,
+            attributes: 3,
+            chunks: 2,
+            diversity,
+            length,
+            alphabet,
+            name_pools: [10, 10, 10],
+            entries: 3,
+            sha256: None,
+        }
+    }
+
+    #[test]
+    fn diversity_sets_are_distinct_strings_of_length_l() {
+        // D = T^L exactly: the set must be the whole space, each string once.
+        let biod = Biod::new(&spec(50, 27, 3, 3), 1);
+        for a in 0..3 {
+            let set = biod.diversity_set(a);
+            assert_eq!(set.len(), 27);
+            assert!(set.iter().all(|s| s.len() == 3));
+            assert_eq!(set.iter().collect::<HashSet<_>>().len(), 27);
+        }
+        assert_ne!(
+            biod.diversity_set(0),
+            biod.diversity_set(1),
+            "attributes draw independent sets"
+        );
+    }
+
+    #[test]
+    fn documents_state_each_attribute_once_with_fixed_values_and_fresh_order() {
+        let biod = Biod::new(&spec(20, 8, 2, 5), 2);
+        let doc_of = |i| {
+            let mut doc = Doc::default();
+            biod.doc(i, &mut doc);
+            doc
+        };
+        let mut orders = HashSet::new();
+        for person in 0..20u64 {
+            let entries: Vec<Doc> = (0..3).map(|e| doc_of(e * 20 + person)).collect();
+            for a in 0..3u16 {
+                let value = entries[0].span_tokens(SpanKind::Value(a)).unwrap();
+                assert_eq!(value.len(), 4, "C × L tokens");
+                for doc in &entries[1..] {
+                    assert_eq!(
+                        doc.span_tokens(SpanKind::Value(a)).unwrap(),
+                        value,
+                        "values are per person, not per entry"
+                    );
+                }
+            }
+            for doc in &entries {
+                assert_eq!(doc.spans[0].kind, SpanKind::Name);
+                assert_eq!(
+                    biod.vocab.encode(&biod.vocab.decode(&doc.tokens)),
+                    doc.tokens
+                );
+                orders.insert(doc.spans.iter().map(|s| s.kind).collect::<Vec<_>>());
+            }
+        }
+        assert!(orders.len() > 3, "sentence order varies");
     }
 }

@@ -10,9 +10,9 @@
 
 use std::sync::OnceLock;
 
-use super::qa::QUESTIONS;
 use super::names::{NameIndex, unique_names};
-use super::pools::{self, DAYS, FIRST_YEAR, GENDER, MONTHS, YEARS, Template};
+use super::pools::{self, DAYS, FIRST_YEAR, GENDER, MONTHS, Template, YEARS};
+use super::qa::QUESTIONS;
 use super::rng::{StreamKey, below, coin, index, shuffle};
 use super::vocab::Vocab;
 use super::{Doc, DocSource, SpanKind};
@@ -32,33 +32,72 @@ pub struct Augmentation {
 }
 
 /// Names accepted by [`Augmentation::parse`], for error messages.
-pub const AUGMENTATIONS: &str =
-    "single, single+fullname, single+permuteK, single+permuteK+fullname, multiK, multiK+permute, multiK+fullname, multiK+permute+fullname, fresh";
+pub const AUGMENTATIONS: &str = "single, single+fullname, single+permuteK, single+permuteK+fullname, multiK, multiK+permute, multiK+fullname, multiK+permute+fullname, fresh";
 
 impl Augmentation {
     /// Parses a paper-style name; `entries` is required by `fresh` and forbidden otherwise.
     /// Errors are `(field, message)` with field `augmentation` or `entries`.
     pub fn parse(name: &str, entries: Option<u32>) -> Result<Self, (&'static str, String)> {
-        let unknown = || ("augmentation", format!("unknown augmentation `{name}`; allowed: {AUGMENTATIONS} (K ≥ 1)"));
+        let unknown = || {
+            (
+                "augmentation",
+                format!("unknown augmentation `{name}`; allowed: {AUGMENTATIONS} (K ≥ 1)"),
+            )
+        };
         let mut parts = name.split('+');
         let base = parts.next().unwrap_or_default();
         let modifiers: Vec<&str> = parts.collect();
-        let count = |prefix: &str, text: &str| text.strip_prefix(prefix).and_then(|k| k.parse::<u32>().ok()).filter(|&k| k >= 1);
+        let count = |prefix: &str, text: &str| {
+            text.strip_prefix(prefix)
+                .and_then(|k| k.parse::<u32>().ok())
+                .filter(|&k| k >= 1)
+        };
         let fullname = modifiers.last() == Some(&"fullname");
         let middle = &modifiers[..modifiers.len() - usize::from(fullname)];
         let parsed = match (base, middle) {
             ("fresh", []) if !fullname => {
-                let entries = entries.filter(|&e| e >= 1).ok_or(("entries", "`fresh` needs `entries` ≥ 1 (the number of exposures)".to_owned()))?;
-                return Ok(Self { entries, fresh_wording: true, permute: true, fullname: false });
+                let entries = entries.filter(|&e| e >= 1).ok_or((
+                    "entries",
+                    "`fresh` needs `entries` ≥ 1 (the number of exposures)".to_owned(),
+                ))?;
+                return Ok(Self {
+                    entries,
+                    fresh_wording: true,
+                    permute: true,
+                    fullname: false,
+                });
             }
-            ("single", []) => Self { entries: 1, fresh_wording: false, permute: false, fullname },
-            ("single", [p]) => Self { entries: count("permute", p).ok_or_else(unknown)?, fresh_wording: false, permute: true, fullname },
-            (multi, []) => Self { entries: count("multi", multi).ok_or_else(unknown)?, fresh_wording: true, permute: false, fullname },
-            (multi, ["permute"]) => Self { entries: count("multi", multi).ok_or_else(unknown)?, fresh_wording: true, permute: true, fullname },
+            ("single", []) => Self {
+                entries: 1,
+                fresh_wording: false,
+                permute: false,
+                fullname,
+            },
+            ("single", [p]) => Self {
+                entries: count("permute", p).ok_or_else(unknown)?,
+                fresh_wording: false,
+                permute: true,
+                fullname,
+            },
+            (multi, []) => Self {
+                entries: count("multi", multi).ok_or_else(unknown)?,
+                fresh_wording: true,
+                permute: false,
+                fullname,
+            },
+            (multi, ["permute"]) => Self {
+                entries: count("multi", multi).ok_or_else(unknown)?,
+                fresh_wording: true,
+                permute: true,
+                fullname,
+            },
             _ => return Err(unknown()),
         };
         match entries {
-            Some(_) => Err(("entries", format!("`{name}` fixes the number of entries; remove `entries`"))),
+            Some(_) => Err((
+                "entries",
+                format!("`{name}` fixes the number of entries; remove `entries`"),
+            )),
             None => Ok(parsed),
         }
     }
@@ -88,7 +127,11 @@ pub fn sample_people(seed: u64, count: usize) -> Vec<Person> {
             let mut rng = key.rng(i as u64, 0);
             let mut pick = |len: usize| index(&mut rng, len) as u16;
             let female = pick(2) == 1;
-            let birth = (pick(MONTHS.len()) as u8, pick(DAYS as usize) as u8, pick(YEARS as usize) as u8);
+            let birth = (
+                pick(MONTHS.len()) as u8,
+                pick(DAYS as usize) as u8,
+                pick(YEARS as usize) as u8,
+            );
             Person {
                 name,
                 female,
@@ -144,19 +187,33 @@ impl Lexicon {
     fn build() -> Self {
         let p = pools::pools();
         let templates = pools::templates();
-        let numbers: Vec<String> = (1..=DAYS).chain(FIRST_YEAR..FIRST_YEAR + YEARS).map(|n| n.to_string()).collect();
+        let numbers: Vec<String> = (1..=DAYS)
+            .chain(FIRST_YEAR..FIRST_YEAR + YEARS)
+            .map(|n| n.to_string())
+            .collect();
         let vocab = Vocab::from_texts(
-            [&p.first_names, &p.middle_names, &p.last_names, &p.birth_cities, &p.universities, &p.majors]
-                .into_iter()
-                .flatten()
-                .copied()
-                .chain(p.companies.iter().flat_map(|(name, city)| [*name, *city]))
-                .chain(MONTHS)
-                .chain(numbers.iter().map(String::as_str))
-                .chain(templates.iter().flatten().map(|t| t.rest))
-                .chain(QUESTIONS.iter().flat_map(|(before, after)| [*before, *after]))
-                .chain(["He She His Her 's , . Answer:"])
-                .flat_map(|t| t.split("{V}")),
+            [
+                &p.first_names,
+                &p.middle_names,
+                &p.last_names,
+                &p.birth_cities,
+                &p.universities,
+                &p.majors,
+            ]
+            .into_iter()
+            .flatten()
+            .copied()
+            .chain(p.companies.iter().flat_map(|(name, city)| [*name, *city]))
+            .chain(MONTHS)
+            .chain(numbers.iter().map(String::as_str))
+            .chain(templates.iter().flatten().map(|t| t.rest))
+            .chain(
+                QUESTIONS
+                    .iter()
+                    .flat_map(|(before, after)| [*before, *after]),
+            )
+            .chain(["He She His Her 's , . Answer:"])
+            .flat_map(|t| t.split("{V}")),
         );
         let encode_all = |items: &[&str]| items.iter().map(|s| vocab.encode(s)).collect::<Vec<_>>();
         let sentence = |t: &Template| Sentence {
@@ -167,12 +224,16 @@ impl Lexicon {
                 .enumerate()
                 .flat_map(|(i, text)| {
                     let value = (i > 0).then_some(Piece::Value);
-                    value.into_iter().chain(vocab.encode(text).into_iter().map(Piece::Word))
+                    value
+                        .into_iter()
+                        .chain(vocab.encode(text).into_iter().map(Piece::Word))
                 })
                 .collect(),
         };
         let day_ids = (1..=DAYS).map(|d| vocab.id(&d.to_string())).collect();
-        let year_ids = (FIRST_YEAR..FIRST_YEAR + YEARS).map(|y| vocab.id(&y.to_string())).collect();
+        let year_ids = (FIRST_YEAR..FIRST_YEAR + YEARS)
+            .map(|y| vocab.id(&y.to_string()))
+            .collect();
         Lexicon {
             first: encode_all(&p.first_names),
             middle: encode_all(&p.middle_names),
@@ -189,7 +250,9 @@ impl Lexicon {
             period: vocab.id("."),
             possessive: vocab.id("'s"),
             pronouns: ["He", "She", "His", "Her"].map(|w| vocab.id(w)),
-            sentences: templates.each_ref().map(|list| list.iter().map(sentence).collect()),
+            sentences: templates
+                .each_ref()
+                .map(|list| list.iter().map(sentence).collect()),
             vocab,
         }
     }
@@ -227,7 +290,14 @@ impl Lexicon {
 
     /// Renders one biography: `wording[a]` picks attribute a's template, `order` lists the
     /// attributes in sentence order.
-    fn render(&self, person: &Person, wording: [usize; 6], order: [usize; 6], fullname: bool, doc: &mut Doc) {
+    fn render(
+        &self,
+        person: &Person,
+        wording: [usize; 6],
+        order: [usize; 6],
+        fullname: bool,
+        doc: &mut Doc,
+    ) {
         let mut value = Vec::with_capacity(8);
         for (position, &attribute) in order.iter().enumerate() {
             let sentence = &self.sentences[attribute][wording[attribute]];
@@ -243,7 +313,8 @@ impl Lexicon {
                     doc.tokens.push(self.possessive);
                 }
             } else {
-                let pronoun = self.pronouns[2 * usize::from(sentence.possessive) + usize::from(person.female)];
+                let pronoun = self.pronouns
+                    [2 * usize::from(sentence.possessive) + usize::from(person.female)];
                 if position == 1 {
                     doc.push_span(SpanKind::Value(GENDER), &[pronoun]);
                 } else {
@@ -258,7 +329,8 @@ impl Lexicon {
                         doc.push_span(SpanKind::Value(attribute as u16), &value);
                     }
                     // A value ending in "." (e.g. "Dow Inc.") already closes the sentence.
-                    Piece::Word(w) if *w == self.period && doc.tokens.last() == Some(&self.period) => {}
+                    Piece::Word(w)
+                        if *w == self.period && doc.tokens.last() == Some(&self.period) => {}
                     Piece::Word(w) => doc.tokens.push(*w),
                 }
             }
@@ -277,7 +349,8 @@ pub struct Bios {
 impl Bios {
     /// Builds the dataset; `spec` must have passed suite validation.
     pub fn new(spec: &BiosSpec, seed: u64) -> Self {
-        let augmentation = Augmentation::parse(&spec.augmentation, spec.entries).expect("validated suite");
+        let augmentation =
+            Augmentation::parse(&spec.augmentation, spec.entries).expect("validated suite");
         Self {
             people: sample_people(seed, spec.people),
             augmentation,
@@ -309,8 +382,11 @@ impl DocSource for Bios {
         let n = self.people.len() as u64;
         let (person, entry) = ((index % n) as usize, (index / n) as u32);
         let aug = self.augmentation;
-        let mut rng = self.wording.rng(person as u64, if aug.fresh_wording { entry } else { 0 });
-        let wording = std::array::from_fn(|a| below(&mut rng, lexicon.sentences[a].len() as u32) as usize);
+        let mut rng = self
+            .wording
+            .rng(person as u64, if aug.fresh_wording { entry } else { 0 });
+        let wording =
+            std::array::from_fn(|a| below(&mut rng, lexicon.sentences[a].len() as u32) as usize);
         let mut order = [0, 1, 2, 3, 4, 5];
         if aug.permute {
             shuffle(&mut self.order.rng(person as u64, entry), &mut order);
@@ -325,3 +401,263 @@ pub fn in_test_split(seed: u64, person: usize) -> bool {
     coin(&mut StreamKey::new(seed, &["bios", "split"]).rng(person as u64, 0))
 }
 
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn bios(people: usize, augmentation: &str, entries: Option<u32>) -> Bios {
+        let spec = BiosSpec {
+            name: "t".into(),
+            people,
+            augmentation: augmentation.into(),
+            entries,
+            sha256: None,
+        };
+        Bios::new(&spec, 5)
+    }
+
+    fn docs(source: &Bios) -> Vec<Doc> {
+        (0..source.num_docs())
+            .map(|i| {
+                let mut doc = Doc::default();
+                source.doc(i, &mut doc);
+                doc
+            })
+            .collect()
+    }
+
+    /// Attribute order of a document, read from its value spans.
+    fn order(doc: &Doc) -> Vec<u16> {
+        doc.spans
+            .iter()
+            .filter_map(|s| match s.kind {
+                SpanKind::Value(a) if a != GENDER => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn augmentation_names_parse_to_the_papers_meaning() {
+        let parse = |name, entries| Augmentation::parse(name, entries);
+        assert_eq!(
+            parse("single", None).unwrap(),
+            Augmentation {
+                entries: 1,
+                fresh_wording: false,
+                permute: false,
+                fullname: false
+            }
+        );
+        assert_eq!(
+            parse("single+permute5+fullname", None).unwrap(),
+            Augmentation {
+                entries: 5,
+                fresh_wording: false,
+                permute: true,
+                fullname: true
+            }
+        );
+        assert_eq!(
+            parse("multi2+permute", None).unwrap(),
+            Augmentation {
+                entries: 2,
+                fresh_wording: true,
+                permute: true,
+                fullname: false
+            }
+        );
+        assert_eq!(
+            parse("multi5+fullname", None).unwrap(),
+            Augmentation {
+                entries: 5,
+                fresh_wording: true,
+                permute: false,
+                fullname: true
+            }
+        );
+        assert_eq!(
+            parse("fresh", Some(7)).unwrap(),
+            Augmentation {
+                entries: 7,
+                fresh_wording: true,
+                permute: true,
+                fullname: false
+            }
+        );
+        assert_eq!(parse("fresh", None).unwrap_err().0, "entries");
+        assert_eq!(parse("multi5", Some(3)).unwrap_err().0, "entries");
+        for bad in [
+            "multi",
+            "multi0",
+            "single+permute",
+            "double",
+            "multi5+fullname+permute",
+            "fresh+fullname",
+            "",
+        ] {
+            assert_eq!(parse(bad, None).unwrap_err().0, "augmentation", "{bad}");
+        }
+    }
+
+    #[test]
+    fn people_have_unique_full_names_and_are_prefix_stable() {
+        let people = sample_people(9, 5000);
+        let lexicon = lexicon();
+        let names: HashSet<Vec<u32>> = people
+            .iter()
+            .map(|p| {
+                let mut name = Vec::new();
+                lexicon.push_name(p, &mut name);
+                name
+            })
+            .collect();
+        assert_eq!(names.len(), 5000);
+        assert_eq!(&sample_people(9, 100)[..], &people[..100]);
+    }
+
+    #[test]
+    fn every_template_renders_every_value_of_its_attribute() {
+        let lexicon = lexicon();
+        let pools = pools::pools();
+        let counts = [
+            MONTHS.len().max(DAYS as usize).max(YEARS as usize),
+            pools.birth_cities.len(),
+            pools.universities.len(),
+            pools.majors.len(),
+            pools.companies.len(),
+            pools.companies.len(),
+        ];
+        let base = sample_people(1, 1)[0];
+        let mut doc = Doc::default();
+        for (attribute, &count) in counts.iter().enumerate() {
+            for template in 0..lexicon.sentences[attribute].len() {
+                for v in 0..count {
+                    let mut person = base;
+                    match attribute {
+                        0 => person.birth = ((v % 12) as u8, (v % 28) as u8, (v % 200) as u8),
+                        1 => person.birth_city = v as u16,
+                        2 => person.university = v as u16,
+                        3 => person.major = v as u16,
+                        _ => person.employer = v as u16,
+                    }
+                    let mut order = [0, 1, 2, 3, 4, 5];
+                    order.swap(0, attribute);
+                    doc.clear();
+                    let wording =
+                        std::array::from_fn(|b| if b == attribute { template } else { 0 });
+                    lexicon.render(&person, wording, order, false, &mut doc);
+                    let mut expected = Vec::new();
+                    lexicon.push_value(&person, attribute, &mut expected);
+                    assert_eq!(
+                        doc.span_tokens(SpanKind::Value(attribute as u16)).unwrap(),
+                        &expected[..]
+                    );
+                    let text = lexicon.vocab.decode(&doc.tokens);
+                    assert!(text.contains(&lexicon.vocab.decode(&expected)), "{text}");
+                    assert_eq!(
+                        lexicon.vocab.encode(&text),
+                        doc.tokens,
+                        "round trip of {text}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn single_is_one_fixed_canonical_bio_per_person() {
+        let source = bios(30, "single", None);
+        assert_eq!(source.num_docs(), 30);
+        for doc in docs(&source) {
+            assert_eq!(order(&doc), [0, 1, 2, 3, 4, 5]);
+            assert_eq!(doc.spans[0].kind, SpanKind::Name);
+            assert_eq!(doc.spans[0].start, 0, "the full name opens the biography");
+        }
+    }
+
+    #[test]
+    fn permute_reorders_the_same_sentences() {
+        let source = bios(20, "single+permute2", None);
+        let all = docs(&source);
+        let vocab = &lexicon().vocab;
+        let sentences = |doc: &Doc| {
+            let text = vocab.decode(&doc.tokens);
+            let mut s: Vec<String> = text
+                .split(". ")
+                .skip(1)
+                .map(|s| s.trim_end_matches('.').to_owned())
+                .collect();
+            s.sort();
+            s
+        };
+        let mut reordered = 0;
+        for person in 0..20 {
+            let (a, b) = (&all[person], &all[20 + person]);
+            // Sentences after the first keep their wording (the first changes subject form).
+            let (sa, sb) = (sentences(a), sentences(b));
+            let common = sa.iter().filter(|s| sb.contains(s)).count();
+            assert!(common >= 4, "{sa:?} vs {sb:?}");
+            reordered += usize::from(order(a) != order(b));
+        }
+        assert!(
+            reordered > 15,
+            "permutations differ between entries ({reordered}/20)"
+        );
+    }
+
+    #[test]
+    fn fullname_replaces_every_pronoun() {
+        let source = bios(10, "multi2+fullname", None);
+        let vocab = &lexicon().vocab;
+        for doc in docs(&source) {
+            let text = vocab.decode(&doc.tokens);
+            for pronoun in ["He", "She", "His", "Her"] {
+                assert!(!text.split([' ', '.']).any(|w| w == pronoun), "{text}");
+            }
+            assert!(doc.span_tokens(SpanKind::Value(GENDER)).is_none());
+        }
+    }
+
+    #[test]
+    fn fresh_entries_vary_and_gender_follows_the_person() {
+        let source = bios(10, "fresh", Some(4));
+        let all = docs(&source);
+        let lexicon = lexicon();
+        for person in 0..10 {
+            let texts: HashSet<String> = (0..4)
+                .map(|e| lexicon.vocab.decode(&all[e * 10 + person].tokens))
+                .collect();
+            assert_eq!(texts.len(), 4, "each exposure is worded anew");
+            for e in 0..4 {
+                let pronoun = all[e * 10 + person]
+                    .span_tokens(SpanKind::Value(GENDER))
+                    .unwrap()[0];
+                let female = source.person(person).female;
+                assert!(
+                    pronoun == lexicon.pronouns[usize::from(female)]
+                        || pronoun == lexicon.pronouns[2 + usize::from(female)]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn documents_are_reproducible_and_prefix_stable_in_n() {
+        let (small, large) = (
+            bios(40, "multi2+permute", None),
+            bios(80, "multi2+permute", None),
+        );
+        let (a, b) = (docs(&small), docs(&large));
+        for person in 0..40 {
+            assert_eq!(a[person].tokens, b[person].tokens);
+            assert_eq!(a[40 + person].tokens, b[80 + person].tokens);
+        }
+        assert_eq!(
+            docs(&bios(40, "multi2+permute", None))[7].tokens,
+            a[7].tokens
+        );
+    }
+}

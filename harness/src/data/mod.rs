@@ -17,7 +17,7 @@ use crate::suite::DatasetSpec;
 pub use vocab::Vocab;
 
 /// What a span of a document holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SpanKind {
     /// The person's full name at the start of the document.
     Name,
@@ -51,7 +51,11 @@ impl Doc {
     fn push_span(&mut self, kind: SpanKind, ids: &[u32]) {
         let start = self.tokens.len() as u32;
         self.tokens.extend_from_slice(ids);
-        self.spans.push(Span { kind, start, end: self.tokens.len() as u32 });
+        self.spans.push(Span {
+            kind,
+            start,
+            end: self.tokens.len() as u32,
+        });
     }
 
     /// The tokens of the first span of `kind`.

@@ -44,6 +44,10 @@ mod tests {
         let set: HashSet<_> = small.iter().collect();
         assert_eq!(set.len(), 20, "all 20 of 27 possible names distinct");
         let more = unique_names(1, [3, 3, 3], 27);
-        assert_eq!(&more[..20], &small[..], "adding people does not change earlier ones");
+        assert_eq!(
+            &more[..20],
+            &small[..],
+            "adding people does not change earlier ones"
+        );
     }
 }

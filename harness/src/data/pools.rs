@@ -4,13 +4,30 @@
 use std::sync::OnceLock;
 
 /// The six bioS attributes, in the papers' canonical sentence order.
-pub const ATTRIBUTES: [&str; 6] = ["birth_date", "birth_city", "university", "major", "employer", "company_city"];
+pub const ATTRIBUTES: [&str; 6] = [
+    "birth_date",
+    "birth_city",
+    "university",
+    "major",
+    "employer",
+    "company_city",
+];
 
 /// Index of the gender "attribute" in value spans; it is expressed by the first pronoun.
 pub const GENDER: u16 = 6;
 
 pub const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 /// Days 1–28, so every month has every day (as in the papers).
@@ -33,7 +50,11 @@ pub struct Pools {
 impl Pools {
     /// Name pool sizes `[first, middle, last]`.
     pub fn name_pool_sizes(&self) -> [usize; 3] {
-        [self.first_names.len(), self.middle_names.len(), self.last_names.len()]
+        [
+            self.first_names.len(),
+            self.middle_names.len(),
+            self.last_names.len(),
+        ]
     }
 
     /// Number of distinct attribute tuples a bioS person can have (S0 of Part 3.3 §4): two genders,
@@ -56,7 +77,10 @@ pub struct Template {
 }
 
 fn lines(text: &'static str) -> Vec<&'static str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 pub fn pools() -> &'static Pools {
@@ -71,7 +95,9 @@ pub fn pools() -> &'static Pools {
         companies: lines(include_str!("../../resources/bios/companies.txt"))
             .into_iter()
             .map(|line| {
-                let (name, city) = line.split_once(';').expect("companies.txt lines are `Name; City, ST`");
+                let (name, city) = line
+                    .split_once(';')
+                    .expect("companies.txt lines are `Name; City, ST`");
                 (name.trim(), city.trim())
             })
             .collect(),
@@ -89,7 +115,12 @@ fn parse_templates(text: &'static str) -> [Vec<Template>; 6] {
     let mut current = None;
     for line in lines(text).into_iter().filter(|l| !l.starts_with('#')) {
         if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            current = Some(ATTRIBUTES.iter().position(|a| *a == header).expect("known template section"));
+            current = Some(
+                ATTRIBUTES
+                    .iter()
+                    .position(|a| *a == header)
+                    .expect("known template section"),
+            );
             continue;
         }
         let (possessive, rest) = match (line.strip_prefix("{S}"), line.strip_prefix("{P}")) {
@@ -97,7 +128,11 @@ fn parse_templates(text: &'static str) -> [Vec<Template>; 6] {
             (_, Some(rest)) => (true, rest),
             _ => panic!("template must start with {{S}} or {{P}}: {line}"),
         };
-        assert_eq!(rest.matches("{V}").count(), 1, "template needs one {{V}}: {line}");
+        assert_eq!(
+            rest.matches("{V}").count(),
+            1,
+            "template needs one {{V}}: {line}"
+        );
         sections[current.expect("template before any section")].push(Template { possessive, rest });
     }
     sections
@@ -116,14 +151,23 @@ mod tests {
         assert_eq!(p.majors.len(), 100);
         assert_eq!(p.companies.len(), 263);
         let hq: std::collections::BTreeSet<_> = p.companies.iter().map(|c| c.1).collect();
-        assert_eq!(hq.len(), 133, "263 companies have 133 distinct HQ cities (PAPERS.md §5.1)");
+        assert_eq!(
+            hq.len(),
+            133,
+            "263 companies have 133 distinct HQ cities (PAPERS.md §5.1)"
+        );
     }
 
     #[test]
     fn entropy_per_person_matches_the_paper() {
         let p = pools();
         let s0_bits = p.attribute_space().log2();
-        let name_bits = p.name_pool_sizes().iter().map(|&n| n as f64).product::<f64>().log2();
+        let name_bits = p
+            .name_pool_sizes()
+            .iter()
+            .map(|&n| n as f64)
+            .product::<f64>()
+            .log2();
         assert!((s0_bits - 47.59).abs() < 0.005, "log2 S0 = {s0_bits}");
         assert!((name_bits - 27.25).abs() < 0.005, "log2 N0 = {name_bits}");
     }

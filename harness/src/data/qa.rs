@@ -81,3 +81,60 @@ impl DocSource for BiosQa {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::bios::Bios;
+    use crate::suite::BiosSpec;
+
+    #[test]
+    fn answers_equal_the_attribute_in_the_bio_and_splits_partition_people() {
+        let people = 60;
+        let bios = Bios::new(
+            &BiosSpec {
+                name: "b".into(),
+                people,
+                augmentation: "multi2+permute".into(),
+                entries: None,
+                sha256: None,
+            },
+            3,
+        );
+        let qa = |split| {
+            BiosQa::new(
+                &BiosQaSpec {
+                    name: "q".into(),
+                    people,
+                    split,
+                    sha256: None,
+                },
+                3,
+            )
+        };
+        let (train, test) = (qa(Split::Train), qa(Split::Test));
+        let mut seen: Vec<usize> = train
+            .person_indices()
+            .chain(test.person_indices())
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            (0..people).collect::<Vec<_>>(),
+            "every person in exactly one split"
+        );
+        assert!(train.people() > 15 && test.people() > 15);
+
+        let (mut bio, mut question) = (Doc::default(), Doc::default());
+        for split in [&train, &test] {
+            for (member, person) in split.person_indices().enumerate() {
+                bios.doc(person as u64, &mut bio);
+                for attribute in 0..6u16 {
+                    split.doc(member as u64 * 6 + u64::from(attribute), &mut question);
+                    let kind = SpanKind::Value(attribute);
+                    assert_eq!(question.span_tokens(kind), bio.span_tokens(kind));
+                }
+            }
+        }
+    }
+}

@@ -57,7 +57,10 @@ impl Outputs {
         self.tokens.get_ref().sync_all()?;
         self.text.get_ref().sync_all()?;
         fs::write(self.partial.join("vocab.json"), source.vocab().to_json())?;
-        fs::write(self.partial.join("summary.json"), serde_json::to_string_pretty(summary).expect("serialises"))?;
+        fs::write(
+            self.partial.join("summary.json"),
+            serde_json::to_string_pretty(summary).expect("serialises"),
+        )?;
         if self.done.exists() {
             fs::remove_dir_all(&self.done)?;
         }
@@ -66,7 +69,12 @@ impl Outputs {
 }
 
 /// Hashes every document of `source`; writes `out_dir/name/` when `out_dir` is given.
-pub fn summarize(source: &dyn DocSource, name: &str, out_dir: Option<&Path>, progress: &ProgressBar) -> io::Result<StreamSummary> {
+pub fn summarize(
+    source: &dyn DocSource,
+    name: &str,
+    out_dir: Option<&Path>,
+    progress: &ProgressBar,
+) -> io::Result<StreamSummary> {
     let mut outputs = out_dir.map(|dir| Outputs::create(dir, name)).transpose()?;
     let vocab = source.vocab();
     let eos = vocab.eos();
@@ -104,7 +112,10 @@ pub fn summarize(source: &dyn DocSource, name: &str, out_dir: Option<&Path>, pro
         tokens,
         vocab_size: vocab.len(),
         vocab_used: used.iter().filter(|&&u| u).count(),
-        sha256: StreamHashes { tokens: hex(token_hash.finalize().as_slice()), text: hex(text_hash.finalize().as_slice()) },
+        sha256: StreamHashes {
+            tokens: hex(token_hash.finalize().as_slice()),
+            text: hex(text_hash.finalize().as_slice()),
+        },
     };
     if let Some(out) = outputs {
         out.finish(source, &summary)?;

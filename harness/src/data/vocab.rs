@@ -29,7 +29,11 @@ pub fn split_words(text: &str) -> Vec<&str> {
     for chunk in text.split_whitespace() {
         let mut word = chunk;
         let mut trailing = Vec::new();
-        while let Some(last) = word.chars().last().filter(|c| PEELED_PUNCTUATION.contains(c)) {
+        while let Some(last) = word
+            .chars()
+            .last()
+            .filter(|c| PEELED_PUNCTUATION.contains(c))
+        {
             let cut = word.len() - last.len_utf8();
             trailing.push(&word[cut..]);
             word = &word[..cut];
@@ -75,7 +79,11 @@ impl Vocab {
             .chain(words.into_iter().filter(|w| !SPECIALS.contains(w)))
             .map(str::to_owned)
             .collect();
-        let ids = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        let ids = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
         Self { tokens, ids }
     }
 
@@ -127,14 +135,21 @@ mod tests {
     fn splits_punctuation_and_possessives() {
         assert_eq!(
             split_words("Arby's, Inc.. Yum! Brands in St. Louis, MO."),
-            ["Arby", "'s", ",", "Inc", ".", ".", "Yum", "!", "Brands", "in", "St", ".", "Louis", ",", "MO", "."]
+            [
+                "Arby", "'s", ",", "Inc", ".", ".", "Yum", "!", "Brands", "in", "St", ".", "Louis",
+                ",", "MO", "."
+            ]
         );
         assert_eq!(split_words("O'Brien's"), ["O'Brien", "'s"]);
     }
 
     #[test]
     fn join_inverts_split() {
-        for text in ["Anna Lee O'Brien's employer is Macy's.", "He was born on March 3, 1950.", "Yum! Brands"] {
+        for text in [
+            "Anna Lee O'Brien's employer is Macy's.",
+            "He was born on March 3, 1950.",
+            "Yum! Brands",
+        ] {
             assert_eq!(join_words(split_words(text)), text);
         }
     }

@@ -43,7 +43,9 @@ pub struct Scales {
     pub paper: ScaleSpec,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {
     Smoke,
@@ -71,7 +73,9 @@ impl Scales {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Scale, &ScaleSpec)> {
-        [Scale::Smoke, Scale::Cpu, Scale::Paper].into_iter().map(move |s| (s, self.get(s)))
+        [Scale::Smoke, Scale::Cpu, Scale::Paper]
+            .into_iter()
+            .map(move |s| (s, self.get(s)))
     }
 }
 
@@ -84,7 +88,10 @@ pub struct ScaleSpec {
 }
 
 /// A dataset: a generator with its settings and the hashes its stream must have.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+///
+/// Deserialised by hand (see `impl Deserialize` below) rather than as a serde-tagged enum, because
+/// serde's tagged enums forget the path inside the variant and errors could not name the field.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(tag = "generator", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DatasetSpec {
     /// Synthetic biographies over the published pools (Part 3.1 §2, Part 3.3 §2).
@@ -93,6 +100,42 @@ pub enum DatasetSpec {
     BiosQa(BiosQaSpec),
     /// bioD(N, K, C, D, L, T): random attribute strings of tunable entropy (Part 3.3 Def. 2.2).
     Biod(BiodSpec),
+}
+
+/// The `generator` names, in the order of [`DatasetSpec`]'s variants.
+const GENERATORS: [&str; 3] = ["bios", "bios-qa", "biod"];
+
+impl<'de> Deserialize<'de> for DatasetSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        /// Deserialises a variant, reporting the failing field as `field `path`: message`,
+        /// which [`Suite::parse`] folds into the field path.
+        fn variant<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, String> {
+            serde_path_to_error::deserialize(toml::Value::Table(table))
+                .map_err(|e| format!("field `{}`: {}", e.path(), e.inner().message()))
+        }
+        let mut table = toml::Table::deserialize(deserializer)?;
+        let generator = match table.remove("generator") {
+            Some(toml::Value::String(name)) => name,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "field `generator`: expected a string, found {}",
+                    other.type_str()
+                )));
+            }
+            None => return Err(D::Error::missing_field("generator")),
+        };
+        match generator.as_str() {
+            "bios" => variant(table).map(DatasetSpec::Bios),
+            "bios-qa" => variant(table).map(DatasetSpec::BiosQa),
+            "biod" => variant(table).map(DatasetSpec::Biod),
+            other => Err(format!(
+                "field `generator`: unknown generator `{other}`, expected one of {}",
+                GENERATORS.join(", ")
+            )),
+        }
+        .map_err(D::Error::custom)
+    }
 }
 
 impl DatasetSpec {
@@ -196,6 +239,8 @@ pub struct StreamHashes {
 #[derive(Debug)]
 pub struct SuiteError {
     pub file: PathBuf,
+    /// 1-based line of the fault, when the parser knows it.
+    pub line: Option<usize>,
     /// Dotted path of the field, e.g. `scales.smoke.datasets[0].people`; empty for the whole file.
     pub field: String,
     pub message: String,
@@ -203,31 +248,79 @@ pub struct SuiteError {
 
 impl fmt::Display for SuiteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(f, "{}: field `{}`: {}", self.file.display(), self.field, self.message)
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
         }
+        if !self.field.is_empty() {
+            write!(f, ": field `{}`", self.field)?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 
 impl std::error::Error for SuiteError {}
 
+/// What is wrong with suite text, before it is attached to a file name.
+#[derive(Debug)]
+pub struct Invalid {
+    pub line: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            line: None,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl Suite {
     /// Reads, parses and validates a suite file.
     pub fn load(path: &Path) -> Result<Suite, SuiteError> {
-        let error = |field: String, message: String| SuiteError { file: path.to_owned(), field, message };
-        let text = std::fs::read_to_string(path).map_err(|e| error(String::new(), format!("cannot read: {e}")))?;
-        Self::parse(&text).map_err(|(field, message)| error(field, message))
+        let attach = |e: Invalid| SuiteError {
+            file: path.to_owned(),
+            line: e.line,
+            field: e.field,
+            message: e.message,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| attach(Invalid::field("", format!("cannot read: {e}"))))?;
+        Self::parse(&text).map_err(attach)
     }
 
-    /// Parses and validates suite text; errors are `(field path, message)`.
-    pub fn parse(text: &str) -> Result<Suite, (String, String)> {
-        let deserializer = toml::Deserializer::parse(text).map_err(|e| (String::new(), one_line(e.message())))?;
+    /// Parses and validates suite text.
+    pub fn parse(text: &str) -> Result<Suite, Invalid> {
+        let line_of = |span: Option<std::ops::Range<usize>>| {
+            span.map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+        };
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| Invalid {
+            line: line_of(e.span()),
+            field: String::new(),
+            message: one_line(e.message()),
+        })?;
         let suite: Suite = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let field = e.path().to_string();
-            let field = if field == "." { String::new() } else { field };
-            (field, one_line(e.inner().message()))
+            let mut field = e.path().to_string();
+            let mut message = one_line(e.inner().message());
+            if field == "." {
+                field.clear();
+            }
+            // A nested deserialiser (see `DatasetSpec`) prefixes its own path: fold it in.
+            if let Some((inner, rest)) = message
+                .strip_prefix("field `")
+                .and_then(|m| m.split_once("`: "))
+            {
+                (field, message) = (format!("{field}.{inner}"), rest.to_owned());
+            }
+            Invalid {
+                line: line_of(e.inner().span()),
+                field,
+                message,
+            }
         })?;
         validate::validate(&suite)?;
         Ok(suite)

@@ -2,28 +2,42 @@
 
 use std::collections::HashSet;
 
-use super::{BiodSpec, BiosSpec, DatasetSpec, Suite};
+use super::{BiodSpec, BiosSpec, DatasetSpec, Invalid, Suite};
 use crate::data::bios::Augmentation;
 use crate::data::names::name_space;
 use crate::data::pools::pools;
 
-type Invalid = (String, String);
-
 pub fn validate(suite: &Suite) -> Result<(), Invalid> {
     if suite.version == 0 {
-        return Err(("version".into(), "must be at least 1".into()));
+        return Err(Invalid::field("version", "must be at least 1"));
     }
     for (scale, spec) in suite.scales.iter() {
         let mut names = HashSet::new();
         for (i, dataset) in spec.datasets.iter().enumerate() {
             let at = |field: &str| format!("scales.{}.datasets[{i}].{field}", scale.name());
             if !names.insert(dataset.name()) {
-                return Err((at("name"), format!("dataset name `{}` is used twice in this scale", dataset.name())));
+                return Err(Invalid::field(
+                    at("name"),
+                    format!(
+                        "dataset name `{}` is used twice in this scale",
+                        dataset.name()
+                    ),
+                ));
             }
             if let Some(hashes) = dataset.sha256() {
-                for (field, value) in [("sha256.tokens", &hashes.tokens), ("sha256.text", &hashes.text)] {
-                    if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                        return Err((at(field), format!("`{value}` is not 64 lowercase hex digits")));
+                for (field, value) in [
+                    ("sha256.tokens", &hashes.tokens),
+                    ("sha256.text", &hashes.text),
+                ] {
+                    if value.len() != 64
+                        || !value
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                    {
+                        return Err(Invalid::field(
+                            at(field),
+                            format!("`{value}` is not 64 lowercase hex digits"),
+                        ));
                     }
                 }
             }
@@ -38,16 +52,24 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
 }
 
 fn positive(value: u64, field: &str) -> Result<(), Invalid> {
-    if value == 0 { Err((field.into(), "must be at least 1".into())) } else { Ok(()) }
+    if value == 0 {
+        Err(Invalid::field(field, "must be at least 1"))
+    } else {
+        Ok(())
+    }
 }
 
 fn validate_bios(spec: &BiosSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
     positive(spec.people as u64, &at("people"))?;
     let n0 = name_space(pools().name_pool_sizes());
     if spec.people as f64 > n0 {
-        return Err((at("people"), format!("at most {n0} distinct names exist")));
+        return Err(Invalid::field(
+            at("people"),
+            format!("at most {n0} distinct names exist"),
+        ));
     }
-    Augmentation::parse(&spec.augmentation, spec.entries).map_err(|(field, message)| (at(field), message))?;
+    Augmentation::parse(&spec.augmentation, spec.entries)
+        .map_err(|(field, message)| Invalid::field(at(field), message))?;
     Ok(())
 }
 
@@ -64,17 +86,32 @@ fn validate_biod(spec: &BiodSpec, at: &dyn Fn(&str) -> String) -> Result<(), Inv
         positive(value, &at(field))?;
     }
     let full = pools().name_pool_sizes();
-    for k in 0..3 {
-        if spec.name_pools[k] == 0 || spec.name_pools[k] > full[k] {
-            return Err((at("name_pools"), format!("entry {k} must be in 1..={} (the pool's size)", full[k])));
+    for (k, (&size, &max)) in spec.name_pools.iter().zip(&full).enumerate() {
+        if size == 0 || size > max {
+            return Err(Invalid::field(
+                at("name_pools"),
+                format!("entry {k} must be in 1..={max} (the pool's size)"),
+            ));
         }
     }
     if spec.people as f64 > name_space(spec.name_pools) {
-        return Err((at("people"), format!("at most {} distinct names exist with name_pools", name_space(spec.name_pools))));
+        return Err(Invalid::field(
+            at("people"),
+            format!(
+                "at most {} distinct names exist with name_pools",
+                name_space(spec.name_pools)
+            ),
+        ));
     }
     let strings = f64::from(spec.alphabet).powf(f64::from(spec.length));
     if f64::from(spec.diversity) > strings {
-        return Err((at("diversity"), format!("D = {} exceeds T^L = {strings} distinct strings", spec.diversity)));
+        return Err(Invalid::field(
+            at("diversity"),
+            format!(
+                "D = {} exceeds T^L = {strings} distinct strings",
+                spec.diversity
+            ),
+        ));
     }
     Ok(())
 }

@@ -1,0 +1,279 @@
+//! End-to-end tests of the `plm` binary: what a user types, what they see, and the exit status.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use sha2::{Digest, Sha256};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn suite_text() -> String {
+    fs::read_to_string(repo().join("suites/part3.3/v1.toml")).unwrap()
+}
+
+fn plm() -> Command {
+    let mut cmd = Command::cargo_bin("plm").unwrap();
+    cmd.current_dir(repo());
+    cmd
+}
+
+/// Runs `plm data FILE --scale smoke` on suite text and returns (status, stderr).
+fn data_on(text: &str) -> (i32, String, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("suite.toml");
+    fs::write(&file, text).unwrap();
+    let output = plm()
+        .args(["data", file.to_str().unwrap(), "--scale", "smoke"])
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+        file,
+        dir,
+    )
+}
+
+#[test]
+fn smoke_data_matches_the_pins_and_is_identical_across_runs() {
+    let first = plm()
+        .args(["data", "part3.3", "--scale", "smoke"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(first.get_output().stdout.clone()).unwrap();
+    for dataset in [
+        "biod-n100",
+        "bios-n100",
+        "bios-n100-qa-train",
+        "bios-n100-qa-test",
+    ] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(dataset))
+            .unwrap_or_else(|| panic!("no row for {dataset}:\n{stdout}"));
+        assert!(row.ends_with(" ok"), "{row}");
+    }
+    let second = plm()
+        .args(["data", "part3.3", "--scale", "smoke"])
+        .assert()
+        .success();
+    assert_eq!(second.get_output().stdout, first.get_output().stdout);
+}
+
+#[test]
+fn written_streams_hash_to_the_pinned_values() {
+    let out = tempfile::tempdir().unwrap();
+    plm()
+        .args(["data", "part3.3", "--scale", "smoke", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let suite = suite_text();
+    let dataset = out.path().join("bios-n100");
+    let tokens = fs::read(dataset.join("tokens.u32le")).unwrap();
+    let text = fs::read(dataset.join("text.txt")).unwrap();
+    let hex = |bytes: &[u8]| {
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert!(
+        suite.contains(&hex(&tokens)),
+        "token file hash is the pinned one"
+    );
+    assert!(
+        suite.contains(&hex(&text)),
+        "text file hash is the pinned one"
+    );
+    let vocab: serde_json::Value =
+        serde_json::from_slice(&fs::read(dataset.join("vocab.json")).unwrap()).unwrap();
+    assert_eq!(vocab["tokens"][0], "<eos>");
+    let leftovers: Vec<_> = fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no partial folders remain");
+}
+
+#[test]
+fn a_changed_pin_fails_naming_the_dataset() {
+    let text = suite_text();
+    let pinned = text
+        .lines()
+        .find(|l| l.contains("tokens = "))
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let (status, stderr, _, _dir) = data_on(&text.replacen(&pinned, &"0".repeat(64), 1));
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("hash mismatch") && stderr.contains("dataset `biod-n100`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn malformed_suites_are_rejected_naming_file_and_field() {
+    let text = suite_text();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            text.replacen("people = 100\n", "peple = 100\n", 1),
+            "unknown field `peple`",
+        ),
+        (
+            text.replacen("seed = 33", "seed = \"x\"", 1),
+            "field `seed`",
+        ),
+        (
+            text.replacen("version = 1", "version = 0", 1),
+            "field `version`",
+        ),
+        (
+            text.replacen("generator = \"bios\"\n", "generator = \"bioz\"\n", 1),
+            "unknown generator `bioz`",
+        ),
+        (
+            text.replacen("augmentation = \"fresh\"", "augmentation = \"multy5\"", 1),
+            "datasets[1].augmentation",
+        ),
+        (
+            text.replacen("augmentation = \"fresh\"", "augmentation = \"multi5\"", 1),
+            "datasets[1].entries",
+        ),
+        (
+            text.replacen("diversity = 16", "diversity = 64", 1),
+            "datasets[0].diversity",
+        ),
+        (
+            text.replacen(
+                "name_pools = [10, 10, 10]",
+                "name_pools = [10, 10, 1001]",
+                1,
+            ),
+            "datasets[0].name_pools",
+        ),
+        (
+            text.replacen("name = \"bios-n100\"", "name = \"biod-n100\"", 1),
+            "datasets[1].name",
+        ),
+        (
+            text.replacen("split = \"test\"", "split = \"dev\"", 1),
+            "datasets[3].split",
+        ),
+        (
+            text.replacen(
+                "[scales.paper]",
+                "[scales.tiny]\ndescription = \"x\"\n\n[scales.paper]",
+                1,
+            ),
+            "unknown field `tiny`",
+        ),
+        (
+            text.replacen("paper = \"Allen-Zhu", "paperr = \"Allen-Zhu", 1),
+            "unknown field `paperr`",
+        ),
+        (
+            text.replacen("name = \"part3.3\"", "name = \"part3.3", 1),
+            ":16: ",
+        ),
+        (
+            text.replacen("alphabet = 32", "alphabet = -3", 1),
+            "datasets[0].alphabet",
+        ),
+        (
+            format!(
+                "{text}\n[[scales.smoke.datasets]]\ngenerator = \"bios\"\nname = \"x\"\npeople = 5\naugmentation = \"single\"\nsha256 = {{ tokens = \"abc\", text = \"abc\" }}\n"
+            ),
+            "datasets[4].sha256.tokens",
+        ),
+    ];
+    for (bad, expected) in cases {
+        let (status, stderr, file, _dir) = data_on(&bad);
+        assert_eq!(status, 2, "expected rejection for {expected}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains(file.to_str().unwrap()),
+            "names the file: {stderr}"
+        );
+        assert!(
+            stderr.contains(expected),
+            "expected `{expected}` in: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn unknown_part_scale_and_unwritable_output_are_clear_errors() {
+    plm()
+        .args(["data", "part9", "--scale", "smoke"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown part").and(predicate::str::contains("part3.3")));
+    plm()
+        .args(["data", "part3.3", "--scale", "huge"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("smoke, cpu, paper"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    plm()
+        .args(["data", "part3.3", "--scale", "smoke", "--out"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(file.to_str().unwrap()));
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let printed = plm()
+        .arg("schema")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let committed = fs::read(repo().join("suites/schema.json")).unwrap();
+    assert!(
+        printed == committed,
+        "suites/schema.json is stale: run `plm schema > suites/schema.json`"
+    );
+}
+
+#[test]
+fn list_shows_every_scale_of_part3_3() {
+    let out = plm()
+        .arg("list")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    for scale in ["smoke", "cpu", "paper"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("part3.3") && l.contains(&format!(" {scale} "))),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn data_benchmark_reports_a_rate() {
+    plm()
+        .args(["bench", "data", "--seconds", "0.05"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("biographies/s"));
+}
