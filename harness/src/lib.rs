@@ -5,4 +5,6 @@
 
 pub mod cli;
 pub mod data;
+pub mod model;
 pub mod suite;
+pub mod train;

@@ -1,14 +1,20 @@
 //! `plm bench`: throughput measurements (never timed tests).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Subcommand;
+use serde::Serialize;
 
 use super::Outcome;
 use crate::data::bios::Bios;
 use crate::data::{Doc, DocSource};
+use crate::model::{Gpt, ModelConfig};
 use crate::suite::BiosSpec;
+use crate::train::DeviceChoice;
+use crate::train::packing::Batch;
+use crate::train::trainer::{optimizer, train_step};
 
 #[derive(Subcommand)]
 pub enum BenchTarget {
@@ -18,11 +24,40 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// Training throughput (forward, backward, AdamW) of GPT2 shapes with head dimension 64.
+    Train {
+        #[arg(long, value_enum, default_value_t)]
+        device: DeviceChoice,
+        /// Shapes as LAYERSxD_MODEL, comma-separated.
+        #[arg(long, default_value = "2x128,4x256,8x512", value_delimiter = ',')]
+        shapes: Vec<String>,
+        #[arg(long, default_value_t = 512)]
+        context: usize,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        #[arg(long, default_value_t = 2000)]
+        vocab: usize,
+        /// Timed steps per shape (after 2 untimed warm-up steps).
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// Also write the results as JSON (read by bench/torch_train.py for the side-by-side table).
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
 }
 
 pub fn run(target: BenchTarget) -> Result<Outcome> {
     match target {
         BenchTarget::Data { seconds } => bench_bios(seconds),
+        BenchTarget::Train {
+            device,
+            shapes,
+            context,
+            batch,
+            vocab,
+            steps,
+            json,
+        } => bench_train(device, &shapes, context, batch, vocab, steps, json)?,
     }
     Ok(Outcome::Ok)
 }
@@ -64,4 +99,129 @@ fn bench_bios(seconds: f64) {
     println!(
         "bioS fresh wording, 1 thread: {per_sec:>12.0} biographies/s as tokens + text ({chars} chars rendered)"
     );
+}
+
+/// One row of the training benchmark.
+#[derive(Serialize)]
+struct TrainBench {
+    shape: String,
+    layers: usize,
+    d_model: usize,
+    parameters: u64,
+    tokens_per_second: f64,
+    gflops: f64,
+    peak_share: Option<f64>,
+}
+
+/// Estimated fp32 peak of the threads in use: cores × clock × 32 FLOP/cycle (two 256-bit FMA
+/// pipes, or AVX-512 on Zen 4). An estimate from /proc/cpuinfo, printed as such.
+fn cpu_peak_gflops(threads: usize) -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let mhz: f64 = info
+        .lines()
+        .find(|l| l.starts_with("cpu MHz"))?
+        .split(':')
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()?;
+    let fma = info
+        .lines()
+        .find(|l| l.starts_with("flags"))?
+        .split_whitespace()
+        .any(|f| f == "fma");
+    Some(threads as f64 * mhz / 1000.0 * if fma { 32.0 } else { 8.0 })
+}
+
+fn bench_train(
+    device: DeviceChoice,
+    shapes: &[String],
+    context: usize,
+    batch: usize,
+    vocab: usize,
+    steps: usize,
+    json: Option<PathBuf>,
+) -> Result<()> {
+    let threads = rayon::current_num_threads();
+    let peak = if device == DeviceChoice::Flex {
+        cpu_peak_gflops(threads)
+    } else {
+        None
+    };
+    let burn_device = device.device()?.autodiff();
+    let recipe: crate::train::Recipe = toml::from_str(&format!(
+        "exposures = 1\nbatch = {batch}\ncontext = {context}\nlr = 1e-3"
+    ))?;
+    println!(
+        "device {} ({threads} threads), batch {batch} × context {context}, vocab {vocab}, {steps} timed steps",
+        device.name()
+    );
+    if let Some(peak) = peak {
+        println!("estimated fp32 peak: {peak:.0} GFLOP/s");
+    }
+    println!(
+        "{:<10} {:>10} {:>12} {:>10} {:>8}",
+        "shape", "params", "tokens/s", "GFLOP/s", "% peak"
+    );
+    let mut rows = Vec::new();
+    for shape in shapes {
+        let (layers, d_model) = shape
+            .split_once('x')
+            .and_then(|(l, d)| Some((l.parse::<usize>().ok()?, d.parse::<usize>().ok()?)))
+            .ok_or_else(|| anyhow::anyhow!("--shapes: `{shape}` is not LAYERSxD_MODEL"))?;
+        let config = ModelConfig::gpt2(layers, (d_model / 64).max(1), d_model);
+        burn_device.seed(0);
+        let mut model = Gpt::new(&config, vocab, context, &burn_device);
+        let mut optim = optimizer(&recipe);
+        let n = batch * context;
+        let tokens: Vec<u32> = (0..n + 1).map(|i| ((i * 7919) % vocab) as u32).collect();
+        let data = Batch {
+            batch,
+            context,
+            inputs: tokens[..n].to_vec(),
+            targets: tokens[1..].to_vec(),
+            mask: vec![1.0; n],
+        };
+        let mut timed = Duration::ZERO;
+        for step in 0..steps + 2 {
+            let start = Instant::now();
+            let (updated, loss) = train_step(model, &mut optim, &data, 1.0, 1e-4);
+            model = updated;
+            let _ = loss.into_scalar::<f32>();
+            if step >= 2 {
+                timed += start.elapsed();
+            }
+        }
+        let tokens_per_second = (steps * n) as f64 / timed.as_secs_f64();
+        // Kaplan et al.: training ≈ 3 × forward, forward = 2·N + 2·layers·context·d per token,
+        // with N the non-embedding parameters plus the output layer (a matmul; the input
+        // embedding is a lookup).
+        let non_embedding = config.parameters(0, context);
+        let flops_per_token = 6.0 * (non_embedding + (d_model * vocab) as u64) as f64
+            + 6.0 * (layers * context * d_model) as f64;
+        let gflops = flops_per_token * tokens_per_second / 1e9;
+        let peak_share = peak.map(|p| gflops / p);
+        println!(
+            "{:<10} {:>10} {:>12.0} {:>10.1} {:>8}",
+            shape,
+            config.parameters(vocab, context),
+            tokens_per_second,
+            gflops,
+            peak_share.map_or("-".to_owned(), |s| format!("{:.1}%", 100.0 * s))
+        );
+        rows.push(TrainBench {
+            shape: shape.clone(),
+            layers,
+            d_model,
+            parameters: config.parameters(vocab, context),
+            tokens_per_second,
+            gflops,
+            peak_share,
+        });
+    }
+    if let Some(path) = json {
+        let doc = serde_json::json!({"device": device.name(), "threads": threads, "batch": batch, "context": context, "vocab": vocab, "peak_gflops": peak, "rows": rows});
+        std::fs::write(&path, serde_json::to_string_pretty(&doc)?)?;
+    }
+    Ok(())
 }

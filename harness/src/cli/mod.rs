@@ -3,8 +3,10 @@
 //! differs), 2 bad input (one line on stderr naming the file and field).
 
 mod bench;
+mod cfg;
 mod data;
 mod list;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +25,9 @@ struct Cli {
     /// Folder holding the suites (default: ./suites, else the repository's suites/).
     #[arg(long, global = true, value_name = "DIR")]
     suites: Option<PathBuf>,
+    /// CPU threads for tensor work (default: all cores). One thread makes training bit-exact.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +48,26 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Train one model from a spec file (seed, dataset, model, recipe) into a run folder.
+    Train {
+        spec: PathBuf,
+        /// Run folder: checkpoint.bin while training; model.bpk and train.json when finished.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        device: crate::train::DeviceChoice,
+        /// Continue from the run folder's checkpoint.
+        #[arg(long)]
+        resume: bool,
+        /// Stop after this many steps, checkpointing as if interrupted (for resumption tests).
+        #[arg(long, value_name = "STEPS")]
+        stop_after: Option<u64>,
+    },
+    /// Part 1's context-free grammars: sample, check, exact statistics.
+    Cfg {
+        #[command(subcommand)]
+        command: cfg::CfgCommand,
+    },
     /// Measure throughput.
     Bench {
         #[command(subcommand)]
@@ -60,6 +85,16 @@ pub enum Outcome {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let suites = cli.suites.unwrap_or_else(crate::suite::default_suites_dir);
+    if let Some(threads) = cli.threads {
+        // Must happen before any tensor work: flex computes on rayon's global pool.
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+        {
+            eprintln!("error: --threads {threads}: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
         Command::List => list::run(&suites),
         Command::Schema => {
@@ -67,6 +102,14 @@ pub fn main() -> ExitCode {
             Ok(Outcome::Ok)
         }
         Command::Data { part, scale, out } => data::run(&suites, &part, scale, out.as_deref()),
+        Command::Train {
+            spec,
+            out,
+            device,
+            resume,
+            stop_after,
+        } => train::run(&spec, &out, device, resume, stop_after),
+        Command::Cfg { command } => cfg::run(command),
         Command::Bench { what } => bench::run(what),
     };
     match result {

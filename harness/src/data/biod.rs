@@ -130,8 +130,12 @@ impl DocSource for Biod {
         self.spec.people
     }
 
-    fn num_docs(&self) -> u64 {
-        self.spec.people as u64 * u64::from(self.spec.entries)
+    fn entries(&self) -> u32 {
+        self.spec.entries
+    }
+
+    fn docs_per_entry(&self) -> u64 {
+        self.spec.people as u64
     }
 
     fn doc(&self, index: u64, doc: &mut Doc) {

@@ -373,8 +373,12 @@ impl DocSource for Bios {
         self.people.len()
     }
 
-    fn num_docs(&self) -> u64 {
-        self.people.len() as u64 * u64::from(self.augmentation.entries)
+    fn entries(&self) -> u32 {
+        self.augmentation.entries
+    }
+
+    fn docs_per_entry(&self) -> u64 {
+        self.people.len() as u64
     }
 
     fn doc(&self, index: u64, doc: &mut Doc) {

@@ -6,6 +6,7 @@
 
 pub mod biod;
 pub mod bios;
+pub mod cfg;
 pub mod names;
 pub mod pools;
 pub mod qa;
@@ -70,7 +71,13 @@ pub trait DocSource: Send + Sync {
     fn vocab(&self) -> &Vocab;
     /// Number of distinct people behind the documents.
     fn people(&self) -> usize;
-    fn num_docs(&self) -> u64;
+    /// Copies of the data (the exposures of `fresh` bioS and of bioD); documents are entry-major.
+    fn entries(&self) -> u32;
+    /// Documents in one entry (e.g. one biography of every person).
+    fn docs_per_entry(&self) -> u64;
+    fn num_docs(&self) -> u64 {
+        u64::from(self.entries()) * self.docs_per_entry()
+    }
     /// Writes document `index` (< `num_docs`) into `doc`, replacing its contents.
     fn doc(&self, index: u64, doc: &mut Doc);
 }

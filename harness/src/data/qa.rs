@@ -59,7 +59,11 @@ impl DocSource for BiosQa {
         self.members.len()
     }
 
-    fn num_docs(&self) -> u64 {
+    fn entries(&self) -> u32 {
+        1
+    }
+
+    fn docs_per_entry(&self) -> u64 {
         (self.members.len() * ATTRIBUTES.len()) as u64
     }
 

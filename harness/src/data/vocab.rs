@@ -99,6 +99,10 @@ impl Vocab {
         0
     }
 
+    pub fn pad(&self) -> u32 {
+        1
+    }
+
     /// The id of one word; panics on a word outside the closed vocabulary, which is a generator
     /// bug (the vocabulary is built from everything the generator can say).
     pub fn id(&self, word: &str) -> u32 {

@@ -1,0 +1,346 @@
+//! Exact quantities of the generative model: every rule of a non-terminal `A` has probability
+//! `1 / #rules(A)`, and a sentence's probability sums over all its derivations.
+//!
+//! * [`expected_length`] and [`derivation_entropy`]: closed-form folds over the grammar.
+//! * [`NextToken`]: the ground-truth next-token distribution p*(· | prefix) over {EOS, terminals}
+//!   that Part 1 compares models against, from inside probabilities of the prefix (a
+//!   [`Chart<f64>`](super::verify::Chart)) and a prefix DP on top of it.
+//!
+//! Floating point: a sentence of 1000 tokens has probability around e^-800, below f64's range.
+//! Every chart weight is therefore multiplied by `s^(tokens it covers)`, with the per-token scale
+//! `s = exp(derivation entropy / expected length)`, so a typical span weighs about 1. The scale
+//! multiplies the probability of every extension of a prefix by the same power, so ratios (the
+//! next-token probabilities) only need one factor `s` divided out and are exact up to rounding.
+
+use super::Grammar;
+use super::verify::{Chart, Frontier, Input};
+
+/// Expected number of tokens in a sentence: E[len A] is 1 for a terminal and the mean over
+/// `A`'s rules of the sum of its children's expectations otherwise (exact, no sampling).
+pub fn expected_length(grammar: &Grammar) -> f64 {
+    let mean = |_, totals: &[f64]| totals.iter().sum::<f64>() / totals.len() as f64;
+    grammar.fold_up(1.0, mean)[grammar.root() as usize]
+}
+
+/// Entropy of a random *derivation*, in nats: H(A) = ln #rules(A) + mean over rules of the sum
+/// of the children's entropies (terminals: 0), since the rule choices are independent and uniform.
+///
+/// This is what we compute, not the entropy of the sentence: the sentence is a function of the
+/// derivation, so H(derivation) = H(sentence) + H(derivation | sentence) >= H(sentence), with
+/// equality exactly when (almost) every sentence has a single derivation. The cfg3 grammars are
+/// ambiguous (see the tests), so this is an upper bound; [`sentence_log_probability`] gives
+/// -ln P(s) per sampled sentence, whose mean estimates the sentence entropy itself.
+pub fn derivation_entropy(grammar: &Grammar) -> f64 {
+    let entropy = |_, totals: &[f64]| {
+        (totals.len() as f64).ln() + totals.iter().sum::<f64>() / totals.len() as f64
+    };
+    grammar.fold_up(0.0, entropy)[grammar.root() as usize]
+}
+
+/// The per-token factor applied to chart weights (see the module docs).
+fn per_token_scale(grammar: &Grammar) -> f64 {
+    (derivation_entropy(grammar) / expected_length(grammar)).exp()
+}
+
+/// The probability of choosing one particular rule of `symbol`.
+fn rule_probability(grammar: &Grammar, symbol: u32) -> f64 {
+    1.0 / grammar.rules(symbol).len() as f64
+}
+
+/// ln P(sentence), summed over all its derivations; `-inf` for a non-sentence.
+pub fn sentence_log_probability(grammar: &Grammar, tokens: &[u32]) -> f64 {
+    let scale = per_token_scale(grammar);
+    let chart = Chart::build(grammar, tokens, Input::Sentence, scale, |a| {
+        rule_probability(grammar, a)
+    });
+    let scaled = chart.weight(grammar, 0, grammar.root(), 0, tokens.len());
+    scaled.ln() - tokens.len() as f64 * scale.ln()
+}
+
+/// How many derivations `tokens` has (0 for a non-sentence; f64 because counts can be huge).
+pub fn derivation_count(grammar: &Grammar, tokens: &[u32]) -> f64 {
+    let chart = Chart::build(grammar, tokens, Input::Sentence, 1.0, |_| 1.0);
+    chart.weight(grammar, 0, grammar.root(), 0, tokens.len())
+}
+
+/// The exact next-token distributions after every prefix of one token sequence.
+///
+/// One chart of the whole sequence serves every prefix: a span of `tokens[..m]` is a span of
+/// `tokens` that ends by `m`, and which positions are reachable depends only on earlier tokens.
+pub struct NextToken<'g> {
+    grammar: &'g Grammar,
+    tokens: Vec<u32>,
+    chart: Chart<f64>,
+    scale: f64,
+}
+
+impl<'g> NextToken<'g> {
+    pub fn new(grammar: &'g Grammar, tokens: &[u32]) -> Self {
+        let scale = per_token_scale(grammar);
+        let chart = Chart::build(grammar, tokens, Input::Prefix, scale, |a| {
+            rule_probability(grammar, a)
+        });
+        Self {
+            grammar,
+            tokens: tokens.to_vec(),
+            chart,
+            scale,
+        }
+    }
+
+    /// p*(· | tokens[..m]) for `m <= tokens.len()`: entry 0 is EOS, entry `t` the terminal `t`.
+    /// `None` when no sentence starts with that prefix.
+    ///
+    /// Each entry is a ratio of two separately computed probabilities, P(prefix then x) /
+    /// P(prefix), so that the entries summing to 1 is a check, not a normalisation.
+    pub fn distribution(&self, m: usize) -> Option<Vec<f64>> {
+        let (grammar, scale) = (self.grammar, self.scale);
+        // Scaled by s^m, like the sentence probability below.
+        let prefix = match m {
+            0 => 1.0,
+            _ => self.continuation_weight(m - 1, self.tokens[m - 1]),
+        };
+        if prefix == 0.0 {
+            return None;
+        }
+        let mut p = vec![0.0; grammar.num_terminals() as usize + 1];
+        p[0] = self.chart.weight(grammar, 0, grammar.root(), 0, m) / prefix;
+        for x in 1..=grammar.num_terminals() {
+            p[x as usize] = self.continuation_weight(m, x) / (prefix * scale);
+        }
+        Some(p)
+    }
+
+    /// P(a sentence starts with `tokens[..m]` followed by `x`), scaled by `s^(m+1)`.
+    ///
+    /// Bottom-up over levels, `starts_with[i][A]` is the probability that `A` placed at `i`
+    /// derives a string that begins with `tokens[i..m] x`. For a rule `A -> B1 … Br`, exactly one
+    /// child covers position `m`: the children before it derive `tokens[i..k]` exactly (inside
+    /// weights from the chart, ends at most `m`) and that child starts with `tokens[k..m] x`.
+    fn continuation_weight(&self, m: usize, x: u32) -> f64 {
+        let grammar = self.grammar;
+        let depth = grammar.depth();
+        let mut below = vec![0.0; (m + 1) * grammar.level(depth).len()];
+        below[m * grammar.level(depth).len() + grammar.slot(x)] = self.scale;
+        let mut frontier = Frontier::new(self.tokens.len());
+        for l in (0..depth).rev() {
+            let symbols = grammar.level(l);
+            let below_width = grammar.level(l + 1).len();
+            let mut here = vec![0.0; (m + 1) * symbols.len()];
+            // A symbol starting before `lowest` cannot reach position m.
+            let lowest = (m + 1).saturating_sub(grammar.max_yield_at(l));
+            for i in (lowest..=m).filter(|&i| self.chart.reachable(l, i)) {
+                for &symbol in symbols {
+                    let mut sum = 0.0;
+                    for rule in grammar.rules(symbol) {
+                        frontier.reset(i);
+                        for (c, &child) in rule.iter().enumerate() {
+                            let covering = |&(k, w): &(u32, f64)| {
+                                w * below[k as usize * below_width + grammar.slot(child)]
+                            };
+                            sum += frontier.positions().iter().map(covering).sum::<f64>();
+                            if c + 1 < rule.len() {
+                                self.chart.advance(grammar, &mut frontier, l + 1, child, m);
+                            }
+                        }
+                    }
+                    here[i * symbols.len() + grammar.slot(symbol)] =
+                        sum * rule_probability(grammar, symbol);
+                }
+            }
+            below = here;
+        }
+        below[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::data::cfg::fixtures::{language, tiny};
+    use crate::data::cfg::mt19937::Mt19937;
+
+    #[test]
+    fn the_tiny_grammar_matches_brute_force() {
+        let g = tiny();
+        let sentences = language(&g);
+        let total: f64 = sentences.values().sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        let mean_length: f64 = sentences.iter().map(|(s, p)| s.len() as f64 * p).sum();
+        assert!((expected_length(&g) - mean_length).abs() < 1e-12);
+        let sentence_entropy: f64 = sentences.values().map(|p| -p * p.ln()).sum();
+        assert!(
+            sentence_entropy < derivation_entropy(&g) - 0.1,
+            "the grammar is ambiguous"
+        );
+        assert_eq!(derivation_count(&g, &[1, 2, 2]), 2.0);
+
+        let starts_with = |prefix: &[u32]| -> f64 {
+            sentences
+                .iter()
+                .filter(|(s, _)| s.starts_with(prefix))
+                .map(|(_, p)| p)
+                .sum()
+        };
+        for (sentence, &p) in &sentences {
+            assert!((sentence_log_probability(&g, sentence) - p.ln()).abs() < 1e-12);
+            let next = NextToken::new(&g, sentence);
+            for m in 0..=sentence.len() {
+                let prefix = &sentence[..m];
+                let got = next.distribution(m).unwrap();
+                let exact_end = sentences.get(prefix).copied().unwrap_or(0.0);
+                assert!((got[0] - exact_end / starts_with(prefix)).abs() < 1e-12);
+                for x in 1..=2u32 {
+                    let longer = [prefix, &[x]].concat();
+                    let expected = starts_with(&longer) / starts_with(prefix);
+                    assert!((got[x as usize] - expected).abs() < 1e-12, "{prefix:?} {x}");
+                }
+            }
+        }
+        assert_eq!(NextToken::new(&g, &[2, 2, 2, 2]).distribution(4), None);
+    }
+
+    #[test]
+    fn distributions_sum_to_one_on_prefixes_of_sampled_sentences() {
+        for name in ["cfg3b", "cfg3e1", "cfg3f", "cfg3k"] {
+            let g = Grammar::by_name(name).unwrap();
+            let sentence = g.sample(3, 0);
+            let next = NextToken::new(&g, &sentence);
+            for m in [
+                0,
+                1,
+                7,
+                sentence.len() / 2,
+                sentence.len() - 1,
+                sentence.len(),
+            ] {
+                let p = next.distribution(m).unwrap();
+                let sum: f64 = p.iter().sum();
+                assert!(
+                    (sum - 1.0).abs() < 1e-9,
+                    "{name} m={m}: {p:?} sums to {sum}"
+                );
+                assert!(p.iter().all(|&q| (0.0..=1.0 + 1e-12).contains(&q)));
+            }
+            assert!(
+                next.distribution(sentence.len()).unwrap()[0] > 0.0,
+                "{name}"
+            );
+            assert_eq!(
+                next.distribution(1).unwrap()[0],
+                0.0,
+                "{name}: no 1-token sentences"
+            );
+        }
+    }
+
+    /// The chain rule: the product of p*(next | prefix) along a sentence, times p*(EOS | it), is
+    /// the sentence's probability from the inside chart — two independent computations.
+    #[test]
+    fn next_token_probabilities_multiply_to_the_sentence_probability() {
+        let g = Grammar::by_name("cfg3b").unwrap();
+        let mut sentence = Vec::new();
+        g.sample_into(&mut Mt19937::new(7711), &mut sentence);
+        let next = NextToken::new(&g, &sentence);
+        let mut log_p = 0.0;
+        for m in 0..=sentence.len() {
+            let p = next.distribution(m).unwrap();
+            let token = sentence.get(m).map_or(0, |&t| t as usize);
+            log_p += p[token].ln();
+        }
+        let direct = sentence_log_probability(&g, &sentence);
+        assert!(
+            (log_p - direct).abs() < 1e-8 * direct.abs(),
+            "{log_p} vs {direct}"
+        );
+    }
+
+    /// p*(x | prefix) against the sampler's conditional frequencies at the first three positions
+    /// of cfg3b (20,000 sentences), for every prefix seen at least 200 times. Tolerance: 4 standard
+    /// errors of the frequency plus 0.002 (groups are small, so a flat 0.02 would be too tight).
+    #[test]
+    fn next_token_probabilities_match_sampled_frequencies() {
+        let g = Grammar::by_name("cfg3b").unwrap();
+        let samples = 20_000;
+        // counts[prefix] = how often each next token followed it.
+        let mut counts: BTreeMap<Vec<u32>, [u32; 4]> = BTreeMap::new();
+        for index in 0..samples {
+            let sentence = g.sample(11, index);
+            for m in 0..3 {
+                counts.entry(sentence[..m].to_vec()).or_default()[sentence[m] as usize] += 1;
+            }
+        }
+        let mut worst: f64 = 0.0;
+        let mut compared = 0;
+        for (prefix, seen) in &counts {
+            let total: u32 = seen.iter().sum();
+            if total < 200 {
+                continue;
+            }
+            let p = NextToken::new(&g, prefix)
+                .distribution(prefix.len())
+                .unwrap();
+            for x in 0..4 {
+                let freq = f64::from(seen[x]) / f64::from(total);
+                let variance = (p[x] * (1.0 - p[x])).max(0.0) / f64::from(total);
+                let tolerance = 4.0 * variance.sqrt() + 0.002;
+                assert!(
+                    (p[x] - freq).abs() < tolerance,
+                    "{prefix:?} {x}: {} vs {freq}",
+                    p[x]
+                );
+                worst = worst.max((p[x] - freq).abs());
+            }
+            compared += 1;
+        }
+        println!("cfg3b: {compared} prefixes compared, largest |p - freq| = {worst:.4}");
+        assert!(compared >= 8);
+    }
+
+    #[test]
+    fn explore_ambiguity() {
+        for name in super::super::names() {
+            let g = Grammar::by_name(name).unwrap();
+            let (mut ambiguous, mut log_count, mut neg_log_p) = (0, 0.0, 0.0);
+            let n = 200;
+            for index in 0..n {
+                let s = g.sample(4, index);
+                let c = derivation_count(&g, &s);
+                ambiguous += usize::from(c > 1.0);
+                log_count += c.ln();
+                neg_log_p -= sentence_log_probability(&g, &s);
+            }
+            println!(
+                "{name}: {ambiguous}/{n} ambiguous, mean ln count {:.3}, H(D) {:.2}, MC H(S) {:.2}",
+                log_count / n as f64,
+                derivation_entropy(&g),
+                neg_log_p / n as f64
+            );
+        }
+    }
+
+    /// Expected lengths against PAPERS.md §2.1 (its "exact expectation" column, one decimal).
+    #[test]
+    fn expected_lengths_match_the_published_table() {
+        for (name, published) in [
+            ("cfg3b", 275.6),
+            ("cfg3i", 308.1),
+            ("cfg3h", 236.4),
+            ("cfg3g", 252.4),
+            ("cfg3f", 249.9),
+            ("cfg3j", 543.9),
+            ("cfg3k", 516.3),
+            ("cfg3e1", 198.6),
+            ("cfg3e2", 246.4),
+        ] {
+            let exact = expected_length(&Grammar::by_name(name).unwrap());
+            println!("{name}: expected length {exact:.2} (PAPERS.md {published})");
+            assert!(
+                (exact - published).abs() < 0.051,
+                "{name}: {exact} vs {published}"
+            );
+        }
+    }
+}

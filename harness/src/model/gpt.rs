@@ -1,0 +1,292 @@
+//! The transformer itself: token embedding → pre-norm blocks (causal attention, MLP) → final norm
+//! → output layer. No dropout (the papers remove it).
+
+use burn::module::Param;
+use burn::nn::activation::SiLU;
+use burn::nn::norm::Normalization;
+use burn::nn::{
+    Embedding, EmbeddingConfig, Gelu, Initializer, LayerNormConfig, Linear, LinearConfig,
+    RmsNormConfig,
+};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+
+use super::{Mlp as MlpKind, ModelConfig, Norm, Position};
+
+/// GPT-2's initialisation scale.
+const INIT_STD: f64 = 0.02;
+
+fn linear(d_in: usize, d_out: usize, bias: bool, device: &Device) -> Linear {
+    LinearConfig::new(d_in, d_out)
+        .with_bias(bias)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: INIT_STD,
+        })
+        .init(device)
+}
+
+fn norm(kind: Norm, d: usize, device: &Device) -> Normalization {
+    match kind {
+        Norm::LayerNorm => Normalization::Layer(LayerNormConfig::new(d).init(device)),
+        Norm::RmsNorm => Normalization::Rms(RmsNormConfig::new(d).init(device)),
+    }
+}
+
+/// Rotary position embedding in the GPT-NeoX half-split form on the first `dims` dimensions of
+/// each head: pairs (i, i + dims/2) rotate by angle `position / 10000^(2i/dims)`.
+#[derive(Module, Debug)]
+pub struct Rotary {
+    /// `[context, dims]` tables, constants (not trained, not saved).
+    cos: Tensor<2>,
+    sin: Tensor<2>,
+    dims: usize,
+}
+
+impl Rotary {
+    fn new(dims: usize, context: usize, device: &Device) -> Self {
+        let half = dims / 2;
+        let mut cos = Vec::with_capacity(context * dims);
+        let mut sin = Vec::with_capacity(context * dims);
+        for position in 0..context {
+            for i in 0..dims {
+                let angle = position as f64 / 10000f64.powf(2.0 * (i % half) as f64 / dims as f64);
+                cos.push(angle.cos() as f32);
+                sin.push(angle.sin() as f32);
+            }
+        }
+        let table =
+            |values: Vec<f32>| Tensor::from_data(TensorData::new(values, [context, dims]), device);
+        Self {
+            cos: table(cos),
+            sin: table(sin),
+            dims,
+        }
+    }
+
+    /// `x`: `[batch, heads, time, head_dim]`.
+    fn apply(&self, x: Tensor<4>) -> Tensor<4> {
+        let [_, _, time, head_dim] = x.dims();
+        let (dims, half) = (self.dims, self.dims / 2);
+        let rotated = x.clone().narrow(3, 0, dims);
+        let first = rotated.clone().narrow(3, 0, half);
+        let second = rotated.clone().narrow(3, half, half);
+        let turned = Tensor::cat(vec![second.neg(), first], 3);
+        let cos = self.cos.clone().narrow(0, 0, time).unsqueeze::<4>();
+        let sin = self.sin.clone().narrow(0, 0, time).unsqueeze::<4>();
+        let out = rotated * cos + turned * sin;
+        if dims == head_dim {
+            out
+        } else {
+            Tensor::cat(vec![out, x.narrow(3, dims, head_dim - dims)], 3)
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    up: Linear,
+    /// Present for the gated (LLaMA) form.
+    gate: Option<Linear>,
+    down: Linear,
+    gelu: Gelu,
+    silu: SiLU,
+}
+
+impl Mlp {
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        match &self.gate {
+            None => self.down.forward(self.gelu.forward(self.up.forward(x))),
+            Some(gate) => self
+                .down
+                .forward(self.silu.forward(gate.forward(x.clone())) * self.up.forward(x)),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Block {
+    attention_norm: Normalization,
+    /// Query, key and value in one matrix `d → 3d`.
+    qkv: Linear,
+    projection: Linear,
+    mlp_norm: Option<Normalization>,
+    mlp: Option<Mlp>,
+    heads: usize,
+}
+
+impl Block {
+    fn attend(&self, x: Tensor<3>, rotary: Option<&Rotary>) -> Tensor<3> {
+        let [batch, time, d] = x.dims();
+        let head_dim = d / self.heads;
+        let mut qkv = self.qkv.forward(x).chunk(3, 2);
+        let heads = |t: Tensor<3>| {
+            t.reshape([batch, time, self.heads, head_dim])
+                .swap_dims(1, 2)
+        };
+        let (v, k, q) = (
+            heads(qkv.pop().unwrap()),
+            heads(qkv.pop().unwrap()),
+            heads(qkv.pop().unwrap()),
+        );
+        let (q, k) = match rotary {
+            Some(r) if r.dims > 0 => (r.apply(q), r.apply(k)),
+            _ => (q, k),
+        };
+        let causal = AttentionModuleOptions {
+            scale: None,
+            softcap: None,
+            is_causal: true,
+        };
+        let y = attention(q, k, v, None, None, causal)
+            .swap_dims(1, 2)
+            .reshape([batch, time, d]);
+        self.projection.forward(y)
+    }
+
+    fn forward(&self, x: Tensor<3>, rotary: Option<&Rotary>) -> Tensor<3> {
+        let x = x.clone() + self.attend(self.attention_norm.forward(x), rotary);
+        match (&self.mlp_norm, &self.mlp) {
+            (Some(norm), Some(mlp)) => x.clone() + mlp.forward(norm.forward(x)),
+            _ => x,
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt {
+    token_embedding: Embedding,
+    position_embedding: Option<Embedding>,
+    blocks: Vec<Block>,
+    final_norm: Normalization,
+    /// Absent when the output layer is tied to the token embedding.
+    output: Option<Linear>,
+    rotary: Option<Rotary>,
+}
+
+impl Gpt {
+    /// A freshly initialised model for `vocab` tokens and windows of up to `context` tokens.
+    pub fn new(config: &ModelConfig, vocab: usize, context: usize, device: &Device) -> Self {
+        let d = config.d_model;
+        let embedding = |rows| {
+            EmbeddingConfig::new(rows, d)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: INIT_STD,
+                })
+                .init(device)
+        };
+        let blocks = (0..config.layers)
+            .map(|_| {
+                let hidden = config.mlp_hidden();
+                let mlp = match config.mlp {
+                    MlpKind::None => None,
+                    kind => Some(Mlp {
+                        up: linear(d, hidden, kind == MlpKind::Gelu, device),
+                        gate: (kind == MlpKind::GatedSilu)
+                            .then(|| linear(d, hidden, false, device)),
+                        down: linear(hidden, d, kind == MlpKind::Gelu, device),
+                        gelu: Gelu::new(),
+                        silu: SiLU::new(),
+                    }),
+                };
+                Block {
+                    attention_norm: norm(config.norm, d, device),
+                    qkv: linear(d, 3 * d, true, device),
+                    projection: linear(d, d, true, device),
+                    mlp_norm: mlp.is_some().then(|| norm(config.norm, d, device)),
+                    mlp,
+                    heads: config.heads,
+                }
+            })
+            .collect();
+        Self {
+            token_embedding: embedding(vocab),
+            position_embedding: (config.position == Position::Absolute).then(|| embedding(context)),
+            blocks,
+            final_norm: norm(config.norm, d, device),
+            output: (!config.tie_embeddings).then(|| linear(d, vocab, false, device)),
+            rotary: (config.position == Position::Rotary)
+                .then(|| Rotary::new(config.rotary_dims(), context, device)),
+        }
+    }
+
+    /// The device holding the weights.
+    pub fn device(&self) -> Device {
+        self.token_embedding.weight.val().device()
+    }
+
+    /// Logits `[batch, time, vocab]` for token ids `[batch, time]`.
+    pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        let [_, time] = tokens.dims();
+        let mut x = self.token_embedding.forward(tokens.clone());
+        if let Some(positions) = &self.position_embedding {
+            let ids = Tensor::<1, Int>::arange(0..time as i64, &tokens.device()).unsqueeze::<2>();
+            x = x + positions.forward(ids);
+        }
+        for block in &self.blocks {
+            x = block.forward(x, self.rotary.as_ref());
+        }
+        let x = self.final_norm.forward(x);
+        match &self.output {
+            Some(output) => output.forward(x),
+            None => x.matmul(
+                self.token_embedding
+                    .weight
+                    .val()
+                    .transpose()
+                    .unsqueeze::<3>(),
+            ),
+        }
+    }
+
+    /// Cross-entropy (nats) of each target token, `[batch, time]`.
+    pub fn token_losses(&self, tokens: Tensor<2, Int>, targets: Tensor<2, Int>) -> Tensor<2> {
+        let log_probs = log_softmax(self.forward(tokens), 2);
+        log_probs
+            .gather(2, targets.unsqueeze_dim::<3>(2))
+            .squeeze_dim::<2>(2)
+            .neg()
+    }
+
+    /// Mean cross-entropy over the targets where `mask` is 1.
+    pub fn masked_loss(
+        &self,
+        tokens: Tensor<2, Int>,
+        targets: Tensor<2, Int>,
+        mask: Tensor<2>,
+    ) -> Tensor<1> {
+        let total = mask.clone().sum();
+        (self.token_losses(tokens, targets) * mask).sum() / total
+    }
+
+    /// Overwrites every parameter from `source(name, shape) -> values`; used to load reference
+    /// weights (the forward-pass fixture test) into a model of the same shape.
+    pub fn set_parameters(self, mut source: impl FnMut(&str, &[usize]) -> Vec<f32>) -> Self {
+        struct Loader<'a, F> {
+            source: &'a mut F,
+            path: Vec<String>,
+        }
+        impl<F: FnMut(&str, &[usize]) -> Vec<f32>> burn::module::ModuleMapper for Loader<'_, F> {
+            fn enter_module(&mut self, name: &str, _: &str) {
+                self.path.push(name.to_owned());
+            }
+            fn exit_module(&mut self, _: &str, _: &str) {
+                self.path.pop();
+            }
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let (id, tensor, mapper) = param.consume();
+                let shape = tensor.dims();
+                let values = (self.source)(&self.path.join("."), &shape);
+                let replaced = Tensor::from_data(TensorData::new(values, shape), &tensor.device());
+                Param::from_mapped_value(id, replaced, mapper)
+            }
+        }
+        self.map(&mut Loader {
+            source: &mut source,
+            path: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,12 @@
+//! Training: packing documents into batches, the optimisation loop, checkpoints, devices.
+
+pub mod checkpoint;
+pub mod clip;
+pub mod device;
+pub mod packing;
+pub mod recipe;
+pub mod trainer;
+
+pub use device::DeviceChoice;
+pub use recipe::Recipe;
+pub use trainer::{TrainOptions, TrainReport, TrainSpec, Trained, train};

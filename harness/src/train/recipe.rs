@@ -1,0 +1,119 @@
+//! A training recipe: optimiser, learning-rate schedule, batch shape and how long to train.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::packing::LossMask;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    /// How many times each person is seen; one round of the data per exposure.
+    pub exposures: u32,
+    /// Windows per optimiser step.
+    pub batch: usize,
+    /// Tokens per window.
+    pub context: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Cosine decay ends at `lr × final_lr_fraction` (Part 3.3: 0.1).
+    #[serde(default = "tenth")]
+    pub final_lr_fraction: f64,
+    /// Linear warmup from 0 to `lr` over this many steps.
+    #[serde(default)]
+    pub warmup_steps: u64,
+    /// AdamW decoupled weight decay (not applied to norms and biases).
+    #[serde(default = "tenth")]
+    pub weight_decay: f64,
+    #[serde(default = "beta1")]
+    pub beta1: f64,
+    #[serde(default = "beta2")]
+    pub beta2: f64,
+    #[serde(default = "epsilon")]
+    pub epsilon: f64,
+    /// Clip the global gradient norm to this value; 0 disables clipping.
+    #[serde(default = "one")]
+    pub grad_clip: f64,
+    #[serde(default = "all_tokens")]
+    pub loss_mask: LossMask,
+    /// Steps between checkpoints (a checkpoint is also written at the end).
+    #[serde(default = "checkpoint_every")]
+    pub checkpoint_every: u64,
+}
+
+fn tenth() -> f64 {
+    0.1
+}
+fn beta1() -> f64 {
+    0.9
+}
+/// Parts 2.1 and 4.1 use β = (0.9, 0.98), ε = 1e-6 (PAPERS.md §1).
+fn beta2() -> f64 {
+    0.98
+}
+fn epsilon() -> f64 {
+    1e-6
+}
+fn one() -> f64 {
+    1.0
+}
+fn all_tokens() -> LossMask {
+    LossMask::AllTokens
+}
+fn checkpoint_every() -> u64 {
+    500
+}
+
+impl Recipe {
+    /// Learning rate at `step` (0-based) of `total` steps: linear warmup, then cosine decay from
+    /// `lr` to `lr × final_lr_fraction`.
+    pub fn learning_rate(&self, step: u64, total: u64) -> f64 {
+        if step < self.warmup_steps {
+            return self.lr * (step + 1) as f64 / self.warmup_steps as f64;
+        }
+        let decay_steps = total.saturating_sub(self.warmup_steps).max(1);
+        let progress = ((step - self.warmup_steps) as f64 / decay_steps as f64).min(1.0);
+        let floor = self.lr * self.final_lr_fraction;
+        floor + (self.lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+    }
+
+    /// Checks ranges; errors name the field.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for (field, value) in [
+            ("exposures", u64::from(self.exposures)),
+            ("batch", self.batch as u64),
+            ("context", self.context as u64),
+        ] {
+            if value == 0 {
+                return Err((field, "must be at least 1".into()));
+            }
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(("lr", "must be a positive number".into()));
+        }
+        if !(0.0..=1.0).contains(&self.final_lr_fraction) {
+            return Err(("final_lr_fraction", "must be within 0..=1".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warmup_then_cosine_to_the_floor() {
+        let recipe: Recipe =
+            toml::from_str("exposures = 1\nbatch = 1\ncontext = 8\nlr = 1.0\nwarmup_steps = 10")
+                .unwrap();
+        assert!((recipe.learning_rate(0, 110) - 0.1).abs() < 1e-12);
+        assert!((recipe.learning_rate(9, 110) - 1.0).abs() < 1e-12);
+        assert!((recipe.learning_rate(10, 110) - 1.0).abs() < 1e-12);
+        assert!(
+            (recipe.learning_rate(60, 110) - 0.55).abs() < 1e-12,
+            "halfway is the midpoint"
+        );
+        assert!((recipe.learning_rate(110, 110) - 0.1).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,337 @@
+//! The optimisation loop: seeded initialisation, AdamW with warmup + cosine decay, global-norm
+//! clipping, periodic atomic checkpoints and exact resumption.
+//!
+//! A run directory holds `checkpoint.bin` while training and, when finished, `model.bpk` (the
+//! weights) and `train.json` (the [`TrainReport`]); `train.json` is written last, so its presence
+//! means the run is complete.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::checkpoint::{Checkpoint, State, write_atomic};
+use super::clip::clip_global_norm;
+use super::device::DeviceChoice;
+use super::packing::{Batch, Packer, Schedule, schedule};
+use super::recipe::Recipe;
+use crate::data::{self, stream::hex};
+use crate::model::{Gpt, ModelConfig};
+use crate::suite::DatasetSpec;
+
+/// Everything that defines a training run; its hash names the run.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSpec {
+    /// Seeds the data streams, the shuffle and the model initialisation.
+    pub seed: u64,
+    pub dataset: DatasetSpec,
+    pub model: ModelConfig,
+    pub recipe: Recipe,
+}
+
+impl TrainSpec {
+    pub fn sha256(&self) -> String {
+        hex(&Sha256::digest(
+            serde_json::to_vec(self).expect("spec serialises"),
+        ))
+    }
+}
+
+/// What a finished (or interrupted) run reports; saved as `train.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainReport {
+    pub spec: TrainSpec,
+    pub spec_sha256: String,
+    pub schedule: Schedule,
+    /// Trainable parameters, counting only embedding rows of tokens that occur in the data.
+    pub parameters: u64,
+    pub vocab_size: usize,
+    pub vocab_used: usize,
+    pub device: String,
+    pub threads: usize,
+    /// Loss (mean nats per target token) of every step.
+    pub losses: Vec<f32>,
+    pub seconds: f64,
+    pub tokens_per_second: f64,
+    /// SHA-256 of all weights (f32 little-endian, in module order).
+    pub weights_sha256: String,
+    pub finished: bool,
+}
+
+pub struct TrainOptions {
+    pub device: DeviceChoice,
+    /// Continue from `checkpoint.bin` in the run directory.
+    pub resume: bool,
+    /// Stop (after checkpointing) once this many steps are done, as if interrupted.
+    pub stop_after: Option<u64>,
+    pub progress: bool,
+}
+
+pub struct Trained {
+    pub report: TrainReport,
+    /// The trained model on the training device, without autodiff.
+    pub model: Gpt,
+}
+
+/// Hashes every float parameter's values in module order.
+pub fn weights_sha256(model: &Gpt) -> String {
+    struct Hasher(Sha256);
+    impl ModuleVisitor for Hasher {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let values = param.val().into_data().convert::<f32>();
+            self.0.update(values.as_bytes());
+        }
+    }
+    let mut hasher = Hasher(Sha256::new());
+    model.visit(&mut hasher);
+    hex(&hasher.0.finalize())
+}
+
+/// AdamW as the recipe says.
+pub fn optimizer(recipe: &Recipe) -> ModuleOptimizer {
+    let adamw = |decay: f64| {
+        AdamWConfig::new()
+            .with_beta_1(recipe.beta1 as f32)
+            .with_beta_2(recipe.beta2 as f32)
+            .with_epsilon(recipe.epsilon as f32)
+            .with_weight_decay(decay as f32)
+            .build()
+    };
+    // Norm gains/shifts and biases are not decayed (GPT-2 / nanoGPT convention).
+    let no_decay =
+        ParamGroup::from_any_regexes(vec![r"\.(gamma|beta|bias)$"]).expect("valid regex");
+    ModuleOptimizer::from(adamw(recipe.weight_decay)).with_group(no_decay, adamw(0.0), None)
+}
+
+/// One optimisation step; returns the updated model and the step's loss (not yet read back).
+pub fn train_step(
+    model: Gpt,
+    optim: &mut ModuleOptimizer,
+    batch: &Batch,
+    grad_clip: f64,
+    lr: f64,
+) -> (Gpt, Tensor<1>) {
+    let (inputs, targets, mask) = to_tensors(batch, &model.device());
+    let loss = model.masked_loss(inputs, targets, mask);
+    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+    if grad_clip > 0.0 {
+        clip_global_norm(&model, &mut grads, grad_clip);
+    }
+    (optim.step(lr, model, grads), loss)
+}
+
+fn to_tensors(batch: &Batch, device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>, Tensor<2>) {
+    let shape = [batch.batch, batch.context];
+    let ids = |v: &[u32]| {
+        Tensor::<2, Int>::from_data(
+            TensorData::new(v.iter().map(|&t| i64::from(t)).collect::<Vec<_>>(), shape),
+            device,
+        )
+    };
+    (
+        ids(&batch.inputs),
+        ids(&batch.targets),
+        Tensor::from_data(TensorData::new(batch.mask.clone(), shape), device),
+    )
+}
+
+fn progress_bar(steps: u64, start: u64, visible: bool) -> indicatif::ProgressBar {
+    let bar = if visible {
+        indicatif::ProgressBar::new(steps)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "train [{bar:30}] step {pos}/{len} {msg} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_position(start);
+    bar
+}
+
+/// Trains `spec` in `run_dir` (created if needed).
+pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result<Trained> {
+    spec.model
+        .check()
+        .map_err(|(f, m)| anyhow::anyhow!("model.{f}: {m}"))?;
+    spec.recipe
+        .check()
+        .map_err(|(f, m)| anyhow::anyhow!("recipe.{f}: {m}"))?;
+    std::fs::create_dir_all(run_dir)
+        .with_context(|| format!("cannot create run folder {}", run_dir.display()))?;
+    let checkpoint_path = run_dir.join("checkpoint.bin");
+    let spec_sha256 = spec.sha256();
+    let recipe = &spec.recipe;
+
+    let source = data::build(&spec.dataset, spec.seed);
+    let plan = schedule(
+        source.as_ref(),
+        recipe.context,
+        recipe.batch,
+        spec.seed,
+        recipe.exposures,
+    )
+    .map_err(|e| anyhow::anyhow!("dataset `{}`: {e}", spec.dataset.name()))?;
+    let vocab_size = source.vocab().len();
+
+    let device = options.device.device()?.autodiff();
+    device.seed(spec.seed);
+    let mut model = Gpt::new(&spec.model, vocab_size, recipe.context, &device);
+    let mut optim = optimizer(recipe);
+    let mut state = State {
+        spec_sha256: spec_sha256.clone(),
+        step: 0,
+        losses: Vec::new(),
+        seconds: 0.0,
+    };
+
+    if checkpoint_path.exists() {
+        if !options.resume {
+            bail!(
+                "{} exists: pass --resume to continue that run, or remove it to start over",
+                checkpoint_path.display()
+            );
+        }
+        let checkpoint = Checkpoint::load(&checkpoint_path)?;
+        if checkpoint.state.spec_sha256 != spec_sha256 {
+            bail!(
+                "{} belongs to another training spec (sha256 {}); this spec is {spec_sha256}",
+                checkpoint_path.display(),
+                checkpoint.state.spec_sha256
+            );
+        }
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(checkpoint.model))
+            .with_context(|| format!("checkpoint {}: model section", checkpoint_path.display()))?;
+        model = model
+            .try_load_record(record)
+            .map_err(|e| anyhow::anyhow!("checkpoint {}: {e:?}", checkpoint_path.display()))?;
+        optim = optim
+            .from_bytes(Bytes::from_bytes_vec(checkpoint.optimizer))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "checkpoint {}: optimizer section: {e:?}",
+                    checkpoint_path.display()
+                )
+            })?;
+        state = checkpoint.state;
+    }
+
+    let mut packer = Packer::new(
+        source.as_ref(),
+        recipe.context,
+        recipe.loss_mask,
+        spec.seed,
+        recipe.exposures,
+    );
+    packer
+        .skip_windows(state.step * recipe.batch as u64)
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    let save_checkpoint = |model: &Gpt, optim: &ModuleOptimizer, state: &State| -> Result<()> {
+        let model_bytes = model
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let optim_bytes = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        Checkpoint {
+            state: state.clone(),
+            model: model_bytes.to_vec(),
+            optimizer: optim_bytes.to_vec(),
+        }
+        .save(&checkpoint_path)
+    };
+
+    let bar = progress_bar(plan.steps, state.step, options.progress);
+    let started = Instant::now();
+    let (seconds_before, first_step) = (state.seconds, state.step);
+    let tokens_per_step = (recipe.batch * recipe.context) as f64;
+    let mut finished = true;
+    while state.step < plan.steps {
+        if options.stop_after.is_some_and(|stop| state.step >= stop) {
+            finished = false;
+            break;
+        }
+        let batch = match packer.next_batch(recipe.batch) {
+            Some(batch) => batch.map_err(|e| anyhow::anyhow!(e))?,
+            None => break,
+        };
+        let lr = recipe.learning_rate(state.step, plan.steps);
+        let (updated, loss) = train_step(model, &mut optim, &batch, recipe.grad_clip, lr);
+        model = updated;
+        let loss = loss.into_scalar::<f32>();
+        if !loss.is_finite() {
+            bail!(
+                "loss became {loss} at step {} (lr {lr:.3e}); weights from the last checkpoint ({}) are intact: lower the learning rate",
+                state.step + 1,
+                checkpoint_path.display()
+            );
+        }
+        state.losses.push(loss);
+        state.step += 1;
+        let elapsed = started.elapsed().as_secs_f64();
+        state.seconds = seconds_before + elapsed;
+        bar.set_position(state.step);
+        let session_steps = (state.step - first_step) as f64;
+        bar.set_message(format!(
+            "loss {loss:.4}  {:.0} tok/s",
+            tokens_per_step * session_steps / elapsed.max(1e-9)
+        ));
+        if recipe.checkpoint_every > 0
+            && state.step % recipe.checkpoint_every == 0
+            && state.step < plan.steps
+        {
+            save_checkpoint(&model, &optim, &state)?;
+        }
+    }
+    bar.finish_and_clear();
+
+    let report = TrainReport {
+        spec: spec.clone(),
+        spec_sha256,
+        parameters: spec.model.parameters(plan.vocab_used, recipe.context),
+        vocab_size,
+        vocab_used: plan.vocab_used,
+        device: format!("{} ({:?})", options.device.name(), device),
+        threads: rayon::current_num_threads(),
+        tokens_per_second: tokens_per_step * state.step as f64 / state.seconds.max(1e-9),
+        seconds: state.seconds,
+        losses: state.losses.clone(),
+        weights_sha256: weights_sha256(&model),
+        schedule: plan,
+        finished,
+    };
+    if finished {
+        let weights = model
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        write_atomic(&run_dir.join("model.bpk"), &weights)?;
+        write_atomic(
+            &run_dir.join("train.json"),
+            serde_json::to_string_pretty(&report)?.as_bytes(),
+        )?;
+        if checkpoint_path.exists() {
+            std::fs::remove_file(&checkpoint_path)?;
+        }
+    } else {
+        save_checkpoint(&model, &optim, &state)?;
+    }
+    Ok(Trained {
+        report,
+        model: model.valid(),
+    })
+}
