@@ -1,0 +1,98 @@
+//! End-to-end tests of `plm train`: learning happens, runs are bit-exact with one thread, and an
+//! interrupted run (stopped or killed) resumes to exactly the weights of an uninterrupted one.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn spec() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/train_bios_small.toml")
+}
+
+fn plm() -> Command {
+    Command::cargo_bin("plm").unwrap()
+}
+
+fn train(out: &Path, extra: &[&str]) -> std::process::Output {
+    plm().args(["--threads", "1", "train"]).arg(spec()).arg("--out").arg(out).args(extra).output().unwrap()
+}
+
+fn report(run: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("train.json")).unwrap()).unwrap()
+}
+
+fn losses(report: &Value) -> Vec<f64> {
+    report["losses"].as_array().unwrap().iter().map(|l| l.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn loss_falls_and_runs_are_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for run in [&a, &b] {
+        let out = train(run, &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (ra, rb) = (report(&a), report(&b));
+    let curve = losses(&ra);
+    assert!(curve.len() >= 200, "{} steps", curve.len());
+    let first = curve[..20].iter().sum::<f64>() / 20.0;
+    let last = curve[curve.len() - 20..].iter().sum::<f64>() / 20.0;
+    assert!(last < 0.5 * first, "mean loss of the last 20 steps {last:.3} vs first 20 {first:.3}");
+    assert_eq!(losses(&ra), losses(&rb), "same seed, one thread: identical loss curves");
+    assert_eq!(ra["weights_sha256"], rb["weights_sha256"]);
+    assert!(a.join("model.bpk").exists() && !a.join("checkpoint.bin").exists());
+}
+
+#[test]
+fn interrupted_runs_resume_to_the_same_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    assert!(train(&whole, &[]).status.success());
+    let expected = report(&whole);
+
+    // Stopped cleanly after 75 steps, then resumed.
+    let stopped = dir.path().join("stopped");
+    assert!(train(&stopped, &["--stop-after", "75"]).status.success());
+    assert!(stopped.join("checkpoint.bin").exists() && !stopped.join("train.json").exists());
+    let refused = train(&stopped, &[]);
+    assert_eq!(refused.status.code(), Some(2), "an existing checkpoint is never overwritten silently");
+    assert!(train(&stopped, &["--resume"]).status.success());
+    assert_eq!(report(&stopped)["weights_sha256"], expected["weights_sha256"]);
+    assert_eq!(losses(&report(&stopped)), losses(&expected), "the loss history survives the interruption");
+
+    // Killed (SIGKILL) once the first periodic checkpoint exists, then resumed.
+    let killed = dir.path().join("killed");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("plm"))
+        .args(["--threads", "1", "train"])
+        .arg(spec())
+        .arg("--out")
+        .arg(&killed)
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !killed.join("checkpoint.bin").exists() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if !killed.join("train.json").exists() {
+        let resumed = train(&killed, &["--resume"]);
+        assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    }
+    assert_eq!(report(&killed)["weights_sha256"], expected["weights_sha256"]);
+}
+
+#[test]
+fn a_corrupt_checkpoint_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("checkpoint.bin"), b"PLMCKPT1\x05\0\0").unwrap();
+    let out = train(&run, &["--resume"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("checkpoint.bin is corrupt"), "{stderr}");
+}
