@@ -36,7 +36,7 @@ fn tiny_gpt2_logits_match_the_python_reference() {
 
     let params = &fixture["params"];
     let device = Device::flex();
-    let model = Gpt::new(&config, vocab, context, &device).set_parameters(|path, shape| {
+    let model = Gpt::new(&config, vocab, context, &device).map_parameters(|path, shape, _| {
         let parts: Vec<&str> = path.split('.').collect();
         let layer = |i: &str| &params["layers"][i.parse::<usize>().unwrap()];
         let value = match parts.as_slice() {

@@ -16,7 +16,14 @@ fn plm() -> Command {
 }
 
 fn train(out: &Path, extra: &[&str]) -> std::process::Output {
-    plm().args(["--threads", "1", "train"]).arg(spec()).arg("--out").arg(out).args(extra).output().unwrap()
+    plm()
+        .args(["--threads", "1", "train"])
+        .arg(spec())
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 fn report(run: &Path) -> Value {
@@ -24,7 +31,12 @@ fn report(run: &Path) -> Value {
 }
 
 fn losses(report: &Value) -> Vec<f64> {
-    report["losses"].as_array().unwrap().iter().map(|l| l.as_f64().unwrap()).collect()
+    report["losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_f64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -33,15 +45,26 @@ fn loss_falls_and_runs_are_bit_identical() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for run in [&a, &b] {
         let out = train(run, &[]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let (ra, rb) = (report(&a), report(&b));
     let curve = losses(&ra);
     assert!(curve.len() >= 200, "{} steps", curve.len());
     let first = curve[..20].iter().sum::<f64>() / 20.0;
     let last = curve[curve.len() - 20..].iter().sum::<f64>() / 20.0;
-    assert!(last < 0.5 * first, "mean loss of the last 20 steps {last:.3} vs first 20 {first:.3}");
-    assert_eq!(losses(&ra), losses(&rb), "same seed, one thread: identical loss curves");
+    assert!(
+        last < 0.5 * first,
+        "mean loss of the last 20 steps {last:.3} vs first 20 {first:.3}"
+    );
+    assert_eq!(
+        losses(&ra),
+        losses(&rb),
+        "same seed, one thread: identical loss curves"
+    );
     assert_eq!(ra["weights_sha256"], rb["weights_sha256"]);
     assert!(a.join("model.bpk").exists() && !a.join("checkpoint.bin").exists());
 }
@@ -58,10 +81,21 @@ fn interrupted_runs_resume_to_the_same_weights() {
     assert!(train(&stopped, &["--stop-after", "75"]).status.success());
     assert!(stopped.join("checkpoint.bin").exists() && !stopped.join("train.json").exists());
     let refused = train(&stopped, &[]);
-    assert_eq!(refused.status.code(), Some(2), "an existing checkpoint is never overwritten silently");
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "an existing checkpoint is never overwritten silently"
+    );
     assert!(train(&stopped, &["--resume"]).status.success());
-    assert_eq!(report(&stopped)["weights_sha256"], expected["weights_sha256"]);
-    assert_eq!(losses(&report(&stopped)), losses(&expected), "the loss history survives the interruption");
+    assert_eq!(
+        report(&stopped)["weights_sha256"],
+        expected["weights_sha256"]
+    );
+    assert_eq!(
+        losses(&report(&stopped)),
+        losses(&expected),
+        "the loss history survives the interruption"
+    );
 
     // Killed (SIGKILL) once the first periodic checkpoint exists, then resumed.
     let killed = dir.path().join("killed");
@@ -80,9 +114,16 @@ fn interrupted_runs_resume_to_the_same_weights() {
     child.wait().unwrap();
     if !killed.join("train.json").exists() {
         let resumed = train(&killed, &["--resume"]);
-        assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+        assert!(
+            resumed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
     }
-    assert_eq!(report(&killed)["weights_sha256"], expected["weights_sha256"]);
+    assert_eq!(
+        report(&killed)["weights_sha256"],
+        expected["weights_sha256"]
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod bench;
 mod cfg;
 mod data;
 mod list;
+mod reproduce;
 mod train;
 
 use std::path::PathBuf;
@@ -68,6 +69,21 @@ enum Command {
         #[command(subcommand)]
         command: cfg::CfgCommand,
     },
+    /// Reproduce a part: check data, train every run of the scale (cached, resumable), measure,
+    /// judge the claims and write the report under ARTIFACTS/<suite>/<scale>/.
+    Reproduce {
+        /// A part (part3.3), a prefix (part3: every Part 3 suite) or a suite file.
+        part: String,
+        #[arg(long, value_enum, default_value = "cpu")]
+        scale: Scale,
+        #[arg(long, value_enum, default_value_t)]
+        device: crate::train::DeviceChoice,
+        /// Where run folders and reports go (default: the repository's artifacts/).
+        #[arg(long, value_name = "DIR")]
+        artifacts: Option<PathBuf>,
+    },
+    /// Re-render a scale folder's report (e.g. artifacts/part3.3/smoke) from its manifests.
+    Report { dir: PathBuf },
     /// Measure throughput.
     Bench {
         #[command(subcommand)]
@@ -110,6 +126,16 @@ pub fn main() -> ExitCode {
             stop_after,
         } => train::run(&spec, &out, device, resume, stop_after),
         Command::Cfg { command } => cfg::run(command),
+        Command::Reproduce {
+            part,
+            scale,
+            device,
+            artifacts,
+        } => {
+            let artifacts = artifacts.unwrap_or_else(|| suites.join("..").join("artifacts"));
+            reproduce::reproduce(&suites, &part, scale, device, &artifacts)
+        }
+        Command::Report { dir } => reproduce::rerender(&dir),
         Command::Bench { what } => bench::run(what),
     };
     match result {

@@ -262,14 +262,14 @@ impl Gpt {
         (self.token_losses(tokens, targets) * mask).sum() / total
     }
 
-    /// Overwrites every parameter from `source(name, shape) -> values`; used to load reference
-    /// weights (the forward-pass fixture test) into a model of the same shape.
-    pub fn set_parameters(self, mut source: impl FnMut(&str, &[usize]) -> Vec<f32>) -> Self {
-        struct Loader<'a, F> {
-            source: &'a mut F,
+    /// Replaces every parameter by `f(path, shape, current values)`: loads reference weights
+    /// (the forward-pass fixture test) and quantizes weights (the capacity evaluation).
+    pub fn map_parameters(self, mut f: impl FnMut(&str, &[usize], Vec<f32>) -> Vec<f32>) -> Self {
+        struct Mapper<'a, F> {
+            f: &'a mut F,
             path: Vec<String>,
         }
-        impl<F: FnMut(&str, &[usize]) -> Vec<f32>> burn::module::ModuleMapper for Loader<'_, F> {
+        impl<F: FnMut(&str, &[usize], Vec<f32>) -> Vec<f32>> burn::module::ModuleMapper for Mapper<'_, F> {
             fn enter_module(&mut self, name: &str, _: &str) {
                 self.path.push(name.to_owned());
             }
@@ -278,14 +278,22 @@ impl Gpt {
             }
             fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
                 let (id, tensor, mapper) = param.consume();
-                let shape = tensor.dims();
-                let values = (self.source)(&self.path.join("."), &shape);
-                let replaced = Tensor::from_data(TensorData::new(values, shape), &tensor.device());
-                Param::from_mapped_value(id, replaced, mapper)
+                let (shape, device) = (tensor.dims(), tensor.device());
+                let current = tensor
+                    .into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .expect("f32 parameter");
+                let values = (self.f)(&self.path.join("."), &shape, current);
+                Param::from_mapped_value(
+                    id,
+                    Tensor::from_data(TensorData::new(values, shape), &device),
+                    mapper,
+                )
             }
         }
-        self.map(&mut Loader {
-            source: &mut source,
+        self.map(&mut Mapper {
+            f: &mut f,
             path: Vec::new(),
         })
     }

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::model::ModelConfig;
+use crate::train::Recipe;
 
 pub use locate::{default_suites_dir, list_suites, locate};
 
@@ -29,6 +33,9 @@ pub struct Suite {
     /// Root of every random stream in the suite (see `data::rng`).
     pub seed: u64,
     pub scales: Scales,
+    /// The paper's claims this suite checks, each with its estimator and bounds.
+    #[serde(default)]
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 /// The three scales every suite defines.
@@ -85,6 +92,27 @@ pub struct ScaleSpec {
     pub description: String,
     #[serde(default)]
     pub datasets: Vec<DatasetSpec>,
+    /// Named model configurations used by the sweeps.
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelConfig>,
+    /// Named training recipes used by the sweeps (a recipe search is several recipes).
+    #[serde(default)]
+    pub recipes: BTreeMap<String, Recipe>,
+    /// Which models to train: every (dataset, model, recipe) combination of each sweep.
+    #[serde(default)]
+    pub sweeps: Vec<Sweep>,
+}
+
+/// A grid of training runs.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sweep {
+    /// A dataset `name` of this scale.
+    pub dataset: String,
+    /// Names from this scale's `models`.
+    pub models: Vec<String>,
+    /// Names from this scale's `recipes`.
+    pub recipes: Vec<String>,
 }
 
 /// A dataset: a generator with its settings and the hashes its stream must have.

@@ -47,6 +47,55 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                 DatasetSpec::Biod(s) => validate_biod(s, &at)?,
             }
         }
+        let scale_field = |field: String| format!("scales.{}.{field}", scale.name());
+        for (name, model) in &spec.models {
+            model
+                .check()
+                .map_err(|(f, m)| Invalid::field(scale_field(format!("models.{name}.{f}")), m))?;
+        }
+        for (name, recipe) in &spec.recipes {
+            recipe
+                .check()
+                .map_err(|(f, m)| Invalid::field(scale_field(format!("recipes.{name}.{f}")), m))?;
+        }
+        for (i, sweep) in spec.sweeps.iter().enumerate() {
+            let at = |field: &str| scale_field(format!("sweeps[{i}].{field}"));
+            if !names.contains(sweep.dataset.as_str()) {
+                return Err(Invalid::field(
+                    at("dataset"),
+                    format!("no dataset named `{}` in this scale", sweep.dataset),
+                ));
+            }
+            for model in &sweep.models {
+                if !spec.models.contains_key(model) {
+                    let known: Vec<&str> = spec.models.keys().map(String::as_str).collect();
+                    return Err(Invalid::field(
+                        at("models"),
+                        format!(
+                            "unknown model `{model}`; this scale has: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+            for recipe in &sweep.recipes {
+                if !spec.recipes.contains_key(recipe) {
+                    let known: Vec<&str> = spec.recipes.keys().map(String::as_str).collect();
+                    return Err(Invalid::field(
+                        at("recipes"),
+                        format!(
+                            "unknown recipe `{recipe}`; this scale has: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for (i, claim) in suite.claims.iter().enumerate() {
+        claim
+            .check()
+            .map_err(|(f, m)| Invalid::field(format!("claims[{i}].{f}"), m))?;
     }
     Ok(())
 }

@@ -161,7 +161,39 @@ fn progress_bar(steps: u64, start: u64, visible: bool) -> indicatif::ProgressBar
     bar
 }
 
-/// Trains `spec` in `run_dir` (created if needed).
+/// A finished run's report and weights, for measuring again without retraining.
+fn load_finished(
+    spec: &TrainSpec,
+    run_dir: &Path,
+    device: DeviceChoice,
+    vocab_size: usize,
+) -> Result<Trained> {
+    let report_path = run_dir.join("train.json");
+    let report: TrainReport = serde_json::from_str(&std::fs::read_to_string(&report_path)?)
+        .with_context(|| format!("{} is not a valid training report", report_path.display()))?;
+    if report.spec_sha256 != spec.sha256() {
+        bail!(
+            "{} belongs to another training spec; remove the run folder to retrain",
+            report_path.display()
+        );
+    }
+    let weights_path = run_dir.join("model.bpk");
+    let bytes = std::fs::read(&weights_path)
+        .with_context(|| format!("cannot read {}", weights_path.display()))?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .with_context(|| format!("{} is corrupt", weights_path.display()))?;
+    let model = Gpt::new(
+        &spec.model,
+        vocab_size,
+        spec.recipe.context,
+        &device.device()?,
+    )
+    .try_load_record(record)
+    .map_err(|e| anyhow::anyhow!("{} does not fit the model: {e:?}", weights_path.display()))?;
+    Ok(Trained { report, model })
+}
+
+/// Trains `spec` in `run_dir` (created if needed); a finished run is loaded, not retrained.
 pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result<Trained> {
     spec.model
         .check()
@@ -185,6 +217,11 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
     )
     .map_err(|e| anyhow::anyhow!("dataset `{}`: {e}", spec.dataset.name()))?;
     let vocab_size = source.vocab().len();
+
+    let report_path = run_dir.join("train.json");
+    if report_path.exists() {
+        return load_finished(spec, run_dir, options.device, vocab_size);
+    }
 
     let device = options.device.device()?.autodiff();
     device.seed(spec.seed);

@@ -1,0 +1,121 @@
+//! Figures drawn with plotters, as SVG (inlined into the report) and PNG (saved beside it).
+//! One declarative [`Figure`] type and one drawing function serve every part.
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// A log-log scatter plot with optional reference lines.
+pub struct Figure {
+    /// File stem under `figures/`.
+    pub name: String,
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// Named point series.
+    pub points: Vec<(String, Vec<(f64, f64)>)>,
+    /// Named reference lines, e.g. "2 bits / parameter".
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+const COLORS: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+];
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let font: &'static [u8] = include_bytes!("../../../templates/fonts/DejaVuSans.ttf");
+        if plotters::style::register_font("sans-serif", FontStyle::Normal, font).is_err() {
+            eprintln!("warning: the embedded figure font could not be loaded");
+        }
+    });
+}
+
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        (0.1, 10.0)
+    } else {
+        (lo / 1.5, hi * 1.5)
+    }
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, figure: &Figure) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing {}: {e:?}", figure.name);
+    root.fill(&WHITE).map_err(error)?;
+    let all = || figure.points.iter().flat_map(|(_, p)| p.iter().copied());
+    let x = bounds(all().map(|p| p.0));
+    let y = bounds(all().map(|p| p.1));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&figure.title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x.0..x.1).log_scale(), (y.0..y.1).log_scale())
+        .map_err(error)?;
+    chart
+        .configure_mesh()
+        .x_desc(&figure.x_label)
+        .y_desc(&figure.y_label)
+        .draw()
+        .map_err(error)?;
+    for (i, (name, line)) in figure.lines.iter().enumerate() {
+        let style = ShapeStyle::from(&BLACK.mix(0.6)).stroke_width(1 + i as u32);
+        let clipped: Vec<(f64, f64)> = line
+            .iter()
+            .copied()
+            .filter(|p| p.0 >= x.0 && p.0 <= x.1)
+            .collect();
+        chart
+            .draw_series(LineSeries::new(clipped, style))
+            .map_err(error)?
+            .label(name.as_str())
+            .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 16, py)], style));
+    }
+    for (i, (name, points)) in figure.points.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(error)?
+            .label(name.as_str())
+            .legend(move |(px, py)| Circle::new((px + 8, py), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(error)?;
+    root.present().map_err(error)?;
+    Ok(())
+}
+
+/// Draws `figure`, writes `dir/NAME.svg` and `dir/NAME.png`, and returns the SVG text.
+pub fn render(figure: &Figure, dir: &Path) -> Result<String> {
+    register_font();
+    std::fs::create_dir_all(dir)?;
+    let size = (720, 460);
+    let mut svg = String::new();
+    draw(
+        SVGBackend::with_string(&mut svg, size).into_drawing_area(),
+        figure,
+    )?;
+    std::fs::write(dir.join(format!("{}.svg", figure.name)), &svg)?;
+    let png = dir.join(format!("{}.png", figure.name));
+    draw(BitMapBackend::new(&png, size).into_drawing_area(), figure)?;
+    Ok(svg)
+}
