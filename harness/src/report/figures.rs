@@ -16,8 +16,8 @@ pub struct Figure {
     pub y_label: String,
     /// Named point series.
     pub points: Vec<(String, Vec<(f64, f64)>)>,
-    /// Named reference lines, e.g. "2 bits / parameter".
-    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    /// Named reference curves y = f(x), e.g. "2 bits / parameter"; drawn across the x range.
+    pub lines: Vec<(String, fn(f64) -> f64)>,
 }
 
 const COLORS: [RGBColor; 5] = [
@@ -57,9 +57,17 @@ where
 {
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing {}: {e:?}", figure.name);
     root.fill(&WHITE).map_err(error)?;
-    let all = || figure.points.iter().flat_map(|(_, p)| p.iter().copied());
+    // Log axes: points at or below zero cannot be drawn (the tables still list them).
+    let all = || {
+        figure
+            .points
+            .iter()
+            .flat_map(|(_, p)| p.iter().copied())
+            .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+    };
     let x = bounds(all().map(|p| p.0));
-    let y = bounds(all().map(|p| p.1));
+    let line_ends = figure.lines.iter().flat_map(|(_, f)| [f(x.0), f(x.1)]);
+    let y = bounds(all().map(|p| p.1).chain(line_ends));
     let mut chart = ChartBuilder::on(&root)
         .caption(&figure.title, ("sans-serif", 18))
         .margin(12)
@@ -73,15 +81,14 @@ where
         .y_desc(&figure.y_label)
         .draw()
         .map_err(error)?;
-    for (i, (name, line)) in figure.lines.iter().enumerate() {
+    for (i, (name, f)) in figure.lines.iter().enumerate() {
         let style = ShapeStyle::from(&BLACK.mix(0.6)).stroke_width(1 + i as u32);
-        let clipped: Vec<(f64, f64)> = line
-            .iter()
-            .copied()
-            .filter(|p| p.0 >= x.0 && p.0 <= x.1)
+        let samples: Vec<(f64, f64)> = (0..=32)
+            .map(|k| x.0 * (x.1 / x.0).powf(f64::from(k) / 32.0))
+            .map(|v| (v, f(v)))
             .collect();
         chart
-            .draw_series(LineSeries::new(clipped, style))
+            .draw_series(LineSeries::new(samples, style))
             .map_err(error)?
             .label(name.as_str())
             .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 16, py)], style));
@@ -89,7 +96,12 @@ where
     for (i, (name, points)) in figure.points.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .draw_series(
+                points
+                    .iter()
+                    .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+                    .map(|&p| Circle::new(p, 4, color.filled())),
+            )
             .map_err(error)?
             .label(name.as_str())
             .legend(move |(px, py)| Circle::new((px + 8, py), 4, color.filled()));
