@@ -3,6 +3,10 @@
 default:
     @just --list
 
+# Reproduce a part (e.g. part3) at a scale: cpu (default, about an hour), smoke, or paper.
+reproduce part scale="cpu":
+    cargo run --release -- reproduce {{part}} --scale {{scale}}
+
 # Generate a part's datasets at a scale and check their pinned hashes.
 data part="part3.3" scale="smoke":
     cargo run --release -- data {{part}} --scale {{scale}}
@@ -11,9 +15,12 @@ data part="part3.3" scale="smoke":
 test:
     cargo test --workspace --locked
 
-# Throughput benchmarks.
+# Throughput: data generation, and training side by side with PyTorch (installs torch from pip).
 bench:
     cargo run --release -- bench data
+    cargo run --release -- bench train --json target/bench-plm.json
+    python3 -m pip install -q -r bench/requirements.txt
+    python3 bench/torch_train.py --plm target/bench-plm.json
 
 # Regenerate the committed JSON Schema of suite files.
 schema:

@@ -1,0 +1,90 @@
+//! `plm reproduce part3.3 --scale smoke` end to end: every claim gets a verdict in the report,
+//! manifests hold what the capacity formula needs, finished runs are cached, and `plm report`
+//! re-renders without training. The bits are recomputed here from the manifest alone.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn plm() -> Command {
+    let mut cmd = Command::cargo_bin("plm").unwrap();
+    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    cmd
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+/// Part 3.3's bits, written out independently of the evaluator: the paper's pool sizes for
+/// bioS (N0 = 400·400·1000, S0 = 2·(12·28·200)·200·300·100·263) and bioD's sizes as recorded.
+fn bits_from(knowledge: &Value, losses: &Value) -> f64 {
+    let (p1, p2, p3) = (losses["p1"].as_f64().unwrap(), losses["p2"].as_f64().unwrap(), losses["p3"].as_f64().unwrap());
+    let ln2 = std::f64::consts::LN_2;
+    if let Some(k) = knowledge.get("Bios") {
+        let n = k["n"].as_f64().unwrap();
+        let n0: f64 = 400.0 * 400.0 * 1000.0;
+        let s0: f64 = 2.0 * (12.0 * 28.0 * 200.0) * 200.0 * 300.0 * 100.0 * 263.0;
+        assert_eq!(k["n0"].as_f64().unwrap(), n0);
+        assert_eq!(k["s0"].as_f64().unwrap(), s0);
+        n * (n0.log2() - p1 / ln2) + n * (s0.log2() - p2 / ln2)
+    } else {
+        let k = &knowledge["Biod"];
+        let f = |name: &str| k[name].as_f64().unwrap();
+        let (n, n0, kk, c, d, l, t) = (f("n"), f("n0"), f("k"), f("c"), f("d"), f("l"), f("t"));
+        n * (n0 / p1.exp()).log2() + n * kk * (d.powf(c) / p2.exp()).log2() + kk * d * (t.powf(l) / (d * p3.exp())).log2()
+    }
+}
+
+#[test]
+fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| plm().args(args).arg("--artifacts").arg(artifacts.path()).output().unwrap();
+    let first = run(&["reproduce", "part3", "--scale", "smoke"]);
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+
+    let scale = artifacts.path().join("part3.3/smoke");
+    let summary = json(&scale.join("summary.json"));
+    let suite = json(&scale.join("suite.json"));
+    let claims = summary["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), suite["claims"].as_array().unwrap().len());
+    let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
+    for claim in claims {
+        let id = claim["claim"]["id"].as_str().unwrap();
+        assert!(html.contains(&format!("<td>{id}</td>")), "report lists claim {id}");
+        let verdict = claim["verdict"].as_str().unwrap();
+        assert!(["pass", "fail", "not-reproduced-at-this-scale", "not-measured"].contains(&verdict));
+    }
+    assert!(html.contains("<svg") && !html.contains("<script"), "self-contained: inline SVG, no scripts");
+    for figure in ["bits-vs-parameters", "ratio-vs-exposures"] {
+        assert!(scale.join(format!("figures/{figure}.svg")).exists() && scale.join(format!("figures/{figure}.png")).exists());
+    }
+
+    let ids: Vec<String> = serde_json::from_value(json(&scale.join("runs.json"))).unwrap();
+    assert_eq!(ids.len(), summary["runs"].as_array().unwrap().len());
+    for id in &ids {
+        let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
+        for field in ["code_revision", "device", "weights_sha256", "data_sha256", "train_seconds"] {
+            assert!(!manifest[field].is_null(), "{id}: manifest records {field}");
+        }
+        let capacity = &manifest["capacity"];
+        let recomputed = bits_from(&capacity["knowledge"], &capacity["losses"]);
+        let recorded = capacity["bits"].as_f64().unwrap();
+        assert!((recomputed - recorded).abs() <= 1e-6 * recorded.abs().max(1.0), "{id}: {recomputed} vs {recorded}");
+        let ratio = capacity["ratio"].as_f64().unwrap();
+        assert!((ratio - recorded / capacity["parameters"].as_f64().unwrap()).abs() < 1e-9);
+    }
+
+    // A second run trains nothing: every manifest is reused as is.
+    let train_seconds = |id: &str| json(&scale.join("runs").join(id).join("manifest.json"))["train_seconds"].clone();
+    let before: Vec<Value> = ids.iter().map(|id| train_seconds(id)).collect();
+    assert!(run(&["reproduce", "part3.3", "--scale", "smoke"]).status.success());
+    assert_eq!(before, ids.iter().map(|id| train_seconds(id)).collect::<Vec<_>>());
+
+    std::fs::remove_file(scale.join("report.html")).unwrap();
+    let rerender = plm().arg("report").arg(&scale).output().unwrap();
+    assert!(rerender.status.success(), "{}", String::from_utf8_lossy(&rerender.stderr));
+    assert!(scale.join("report.html").exists());
+}
