@@ -9,7 +9,7 @@ use clap::{Subcommand, ValueEnum};
 
 use super::Outcome;
 use crate::data::cfg::Grammar;
-use crate::data::cfg::exact::{derivation_entropy, expected_length};
+use crate::data::cfg::exact::{NextToken, derivation_entropy, expected_length, sentence_entropy};
 use crate::data::cfg::mt19937::Mt19937;
 use crate::data::cfg::verify::is_sentence;
 
@@ -36,6 +36,9 @@ pub enum CfgCommand {
     Stats {
         #[arg(long)]
         grammar: String,
+        /// Sentences (of seed 0) over which to average the parse ambiguity H(derivation | sentence).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+        samples: u64,
     },
     /// Time the membership test on sampled sentences (one thread).
     Bench {
@@ -66,7 +69,7 @@ pub fn run(command: CfgCommand) -> Result<Outcome> {
             rng,
         } => sample(&Grammar::by_name(&grammar)?, seed, count, rng),
         CfgCommand::Check { grammar } => check(&Grammar::by_name(&grammar)?),
-        CfgCommand::Stats { grammar } => Ok(stats(&Grammar::by_name(&grammar)?)),
+        CfgCommand::Stats { grammar, samples } => Ok(stats(&Grammar::by_name(&grammar)?, samples)),
         CfgCommand::Bench { grammar, count } => Ok(bench(&Grammar::by_name(&grammar)?, count)),
     }
 }
@@ -122,46 +125,89 @@ fn check(grammar: &Grammar) -> Result<Outcome> {
     })
 }
 
-fn stats(grammar: &Grammar) -> Outcome {
-    let entropy = derivation_entropy(grammar);
+fn stats(grammar: &Grammar, samples: u64) -> Outcome {
+    let bits = |nats: f64| nats / std::f64::consts::LN_2;
     let (shortest, longest) = grammar.length_range();
+    let derivation = derivation_entropy(grammar);
+    let (sentence, error) = sentence_entropy(grammar, 0, samples);
     println!("grammar             {}", grammar.name());
     println!(
-        "expected length     {:.3} tokens (range {shortest}..={longest})",
+        "expected length     {:.3} tokens (exact; possible lengths {shortest}..={longest})",
         expected_length(grammar)
     );
     println!(
-        "entropy             {entropy:.3} nats = {:.3} bits per sentence (of the derivation: an upper bound, exact for an unambiguous grammar)",
-        entropy / std::f64::consts::LN_2
+        "derivation entropy  {derivation:.3} nats = {:.3} bits per sentence (exact; an upper bound on the sentence entropy)",
+        bits(derivation)
+    );
+    println!(
+        "sentence entropy    {sentence:.3} ± {error:.3} nats = {:.3} ± {:.3} bits per sentence (derivation entropy minus the mean parse ambiguity of {samples} sampled sentences)",
+        bits(sentence),
+        bits(error)
     );
     Outcome::Ok
 }
 
-/// A measurement, not a test: sentences `0..count` of seed 0, timed one by one.
+/// A measurement, not a test: sentences `0..count` of seed 0, timed one by one, as sampled and
+/// with one token replaced by another terminal (what a model's mistakes look like); then the
+/// exact next-token distributions along the first few sentences.
 fn bench(grammar: &Grammar, count: u64) -> Outcome {
-    let (mut total_ms, mut max_ms, mut tokens, mut rejected) = (0.0f64, 0.0f64, 0usize, 0u64);
-    for index in 0..count {
-        let sentence = grammar.sample(0, index);
-        let start = Instant::now();
-        let accepted = is_sentence(grammar, &sentence);
-        let ms = start.elapsed().as_secs_f64() * 1e3;
-        total_ms += ms;
-        max_ms = max_ms.max(ms);
-        tokens += sentence.len();
-        rejected += u64::from(!accepted);
-    }
+    let sentences: Vec<Vec<u32>> = (0..count).map(|index| grammar.sample(0, index)).collect();
+    let corrupted: Vec<Vec<u32>> = sentences
+        .iter()
+        .enumerate()
+        .map(|(k, sentence)| {
+            let mut bad = sentence.clone();
+            let position = k * 7919 % bad.len();
+            bad[position] = bad[position] % grammar.num_terminals() + 1;
+            bad
+        })
+        .collect();
+    let mean_length = sentences.iter().map(Vec::len).sum::<usize>() as f64 / count as f64;
     println!(
-        "{}: verified {count} sampled sentences (mean length {:.1}): mean {:.3} ms, max {:.3} ms per sentence, 1 thread",
-        grammar.name(),
-        tokens as f64 / count as f64,
-        total_ms / count as f64,
-        max_ms
+        "{}: {count} sampled sentences of mean length {mean_length:.1}, 1 thread",
+        grammar.name()
     );
-    if rejected > 0 {
-        eprintln!(
-            "{rejected} sampled sentences were rejected: the verifier or the sampler is wrong"
-        );
+    let accepted = verify_timed("sampled", grammar, &sentences);
+    verify_timed("one token replaced", grammar, &corrupted);
+
+    let few = &sentences[..sentences.len().min(5)];
+    let start = Instant::now();
+    for sentence in few {
+        let next = NextToken::new(grammar, sentence);
+        for m in 0..=sentence.len() {
+            next.distribution(m);
+        }
+    }
+    let positions: usize = few.iter().map(|s| s.len() + 1).sum();
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "  exact next-token distributions: {:.3} ms per sentence, {:.4} ms per position ({} sentences)",
+        ms / few.len() as f64,
+        ms / positions as f64,
+        few.len()
+    );
+
+    if accepted < sentences.len() {
+        eprintln!("a sampled sentence was rejected: the verifier or the sampler is wrong");
         return Outcome::CheckFailed;
     }
     Outcome::Ok
+}
+
+/// Prints the mean and max time of [`is_sentence`] over `sentences`; returns how many passed.
+fn verify_timed(label: &str, grammar: &Grammar, sentences: &[Vec<u32>]) -> usize {
+    let (mut total_ms, mut max_ms, mut accepted) = (0.0f64, 0.0f64, 0);
+    for sentence in sentences {
+        let start = Instant::now();
+        accepted += usize::from(is_sentence(grammar, sentence));
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        total_ms += ms;
+        max_ms = max_ms.max(ms);
+    }
+    println!(
+        "  verify {label:<20} mean {:.3} ms, max {:.3} ms per sentence; {accepted} accepted",
+        total_ms / sentences.len() as f64,
+        max_ms
+    );
+    accepted
 }
