@@ -14,13 +14,20 @@ fn plm() -> Command {
 }
 
 fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 /// Part 3.3's bits, written out independently of the evaluator: the paper's pool sizes for
 /// bioS (N0 = 400·400·1000, S0 = 2·(12·28·200)·200·300·100·263) and bioD's sizes as recorded.
 fn bits_from(knowledge: &Value, losses: &Value) -> f64 {
-    let (p1, p2, p3) = (losses["p1"].as_f64().unwrap(), losses["p2"].as_f64().unwrap(), losses["p3"].as_f64().unwrap());
+    let (p1, p2, p3) = (
+        losses["p1"].as_f64().unwrap(),
+        losses["p2"].as_f64().unwrap(),
+        losses["p3"].as_f64().unwrap(),
+    );
     let ln2 = std::f64::consts::LN_2;
     if let Some(k) = knowledge.get("Bios") {
         let n = k["n"].as_f64().unwrap();
@@ -33,17 +40,30 @@ fn bits_from(knowledge: &Value, losses: &Value) -> f64 {
         let k = &knowledge["Biod"];
         let f = |name: &str| k[name].as_f64().unwrap();
         let (n, n0, kk, c, d, l, t) = (f("n"), f("n0"), f("k"), f("c"), f("d"), f("l"), f("t"));
-        n * (n0 / p1.exp()).log2() + n * kk * (d.powf(c) / p2.exp()).log2() + kk * d * (t.powf(l) / (d * p3.exp())).log2()
+        n * (n0 / p1.exp()).log2()
+            + n * kk * (d.powf(c) / p2.exp()).log2()
+            + kk * d * (t.powf(l) / (d * p3.exp())).log2()
     }
 }
 
 #[test]
 fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     let artifacts = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| plm().args(args).arg("--artifacts").arg(artifacts.path()).output().unwrap();
+    let run = |args: &[&str]| {
+        plm()
+            .args(args)
+            .arg("--artifacts")
+            .arg(artifacts.path())
+            .output()
+            .unwrap()
+    };
     let first = run(&["reproduce", "part3", "--scale", "smoke"]);
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
-    assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
 
     let scale = artifacts.path().join("part3.3/smoke");
     let summary = json(&scale.join("summary.json"));
@@ -53,38 +73,77 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
     for claim in claims {
         let id = claim["claim"]["id"].as_str().unwrap();
-        assert!(html.contains(&format!("<td>{id}</td>")), "report lists claim {id}");
+        assert!(
+            html.contains(&format!("<td>{id}</td>")),
+            "report lists claim {id}"
+        );
         let verdict = claim["verdict"].as_str().unwrap();
-        assert!(["pass", "fail", "not-reproduced-at-this-scale", "not-measured"].contains(&verdict));
+        assert!(
+            [
+                "pass",
+                "fail",
+                "not-reproduced-at-this-scale",
+                "not-measured"
+            ]
+            .contains(&verdict)
+        );
     }
-    assert!(html.contains("<svg") && !html.contains("<script"), "self-contained: inline SVG, no scripts");
+    assert!(
+        html.contains("<svg") && !html.contains("<script"),
+        "self-contained: inline SVG, no scripts"
+    );
     for figure in ["bits-vs-parameters", "ratio-vs-exposures"] {
-        assert!(scale.join(format!("figures/{figure}.svg")).exists() && scale.join(format!("figures/{figure}.png")).exists());
+        assert!(
+            scale.join(format!("figures/{figure}.svg")).exists()
+                && scale.join(format!("figures/{figure}.png")).exists()
+        );
     }
 
     let ids: Vec<String> = serde_json::from_value(json(&scale.join("runs.json"))).unwrap();
     assert_eq!(ids.len(), summary["runs"].as_array().unwrap().len());
     for id in &ids {
         let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
-        for field in ["code_revision", "device", "weights_sha256", "data_sha256", "train_seconds"] {
+        for field in [
+            "code_revision",
+            "device",
+            "weights_sha256",
+            "data_sha256",
+            "train_seconds",
+        ] {
             assert!(!manifest[field].is_null(), "{id}: manifest records {field}");
         }
         let capacity = &manifest["capacity"];
         let recomputed = bits_from(&capacity["knowledge"], &capacity["losses"]);
         let recorded = capacity["bits"].as_f64().unwrap();
-        assert!((recomputed - recorded).abs() <= 1e-6 * recorded.abs().max(1.0), "{id}: {recomputed} vs {recorded}");
+        assert!(
+            (recomputed - recorded).abs() <= 1e-6 * recorded.abs().max(1.0),
+            "{id}: {recomputed} vs {recorded}"
+        );
         let ratio = capacity["ratio"].as_f64().unwrap();
         assert!((ratio - recorded / capacity["parameters"].as_f64().unwrap()).abs() < 1e-9);
     }
 
     // A second run trains nothing: every manifest is reused as is.
-    let train_seconds = |id: &str| json(&scale.join("runs").join(id).join("manifest.json"))["train_seconds"].clone();
+    let train_seconds = |id: &str| {
+        json(&scale.join("runs").join(id).join("manifest.json"))["train_seconds"].clone()
+    };
     let before: Vec<Value> = ids.iter().map(|id| train_seconds(id)).collect();
-    assert!(run(&["reproduce", "part3.3", "--scale", "smoke"]).status.success());
-    assert_eq!(before, ids.iter().map(|id| train_seconds(id)).collect::<Vec<_>>());
+    assert!(
+        run(&["reproduce", "part3.3", "--scale", "smoke"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        before,
+        ids.iter().map(|id| train_seconds(id)).collect::<Vec<_>>()
+    );
 
     std::fs::remove_file(scale.join("report.html")).unwrap();
     let rerender = plm().arg("report").arg(&scale).output().unwrap();
-    assert!(rerender.status.success(), "{}", String::from_utf8_lossy(&rerender.stderr));
+    assert!(
+        rerender.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerender.stderr)
+    );
     assert!(scale.join("report.html").exists());
 }

@@ -29,13 +29,13 @@ pub struct Run {
 
 impl Run {
     pub fn label(&self) -> String {
-        format!(
-            "{}/{}/{}",
-            self.spec.dataset.name(),
-            self.model_name,
-            self.recipe_name
-        )
+        label(&self.spec, &self.model_name, &self.recipe_name)
     }
+}
+
+/// `dataset/model/recipe`, how runs are named in logs and reports.
+fn label(spec: &TrainSpec, model_name: &str, recipe_name: &str) -> String {
+    format!("{}/{model_name}/{recipe_name}", spec.dataset.name())
 }
 
 /// The code revision (`git rev-parse HEAD`, `-dirty` with uncommitted changes), else "unknown".
@@ -153,12 +153,7 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn label(&self) -> String {
-        format!(
-            "{}/{}/{}",
-            self.spec.dataset.name(),
-            self.model_name,
-            self.recipe_name
-        )
+        label(&self.spec, &self.model_name, &self.recipe_name)
     }
 }
 

@@ -66,30 +66,8 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                     format!("no dataset named `{}` in this scale", sweep.dataset),
                 ));
             }
-            for model in &sweep.models {
-                if !spec.models.contains_key(model) {
-                    let known: Vec<&str> = spec.models.keys().map(String::as_str).collect();
-                    return Err(Invalid::field(
-                        at("models"),
-                        format!(
-                            "unknown model `{model}`; this scale has: {}",
-                            known.join(", ")
-                        ),
-                    ));
-                }
-            }
-            for recipe in &sweep.recipes {
-                if !spec.recipes.contains_key(recipe) {
-                    let known: Vec<&str> = spec.recipes.keys().map(String::as_str).collect();
-                    return Err(Invalid::field(
-                        at("recipes"),
-                        format!(
-                            "unknown recipe `{recipe}`; this scale has: {}",
-                            known.join(", ")
-                        ),
-                    ));
-                }
-            }
+            known_names("model", &sweep.models, &spec.models, &at("models"))?;
+            known_names("recipe", &sweep.recipes, &spec.recipes, &at("recipes"))?;
         }
     }
     for (i, claim) in suite.claims.iter().enumerate() {
@@ -98,6 +76,28 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
             .map_err(|(f, m)| Invalid::field(format!("claims[{i}].{f}"), m))?;
     }
     Ok(())
+}
+
+/// Every name in `used` must be a key of `defined` (a sweep's models or recipes).
+fn known_names<T>(
+    kind: &str,
+    used: &[String],
+    defined: &std::collections::BTreeMap<String, T>,
+    field: &str,
+) -> Result<(), Invalid> {
+    match used.iter().find(|name| !defined.contains_key(*name)) {
+        Some(name) => {
+            let known: Vec<&str> = defined.keys().map(String::as_str).collect();
+            Err(Invalid::field(
+                field,
+                format!(
+                    "unknown {kind} `{name}`; this scale has: {}",
+                    known.join(", ")
+                ),
+            ))
+        }
+        None => Ok(()),
+    }
 }
 
 fn positive(value: u64, field: &str) -> Result<(), Invalid> {
