@@ -180,20 +180,23 @@ impl<'g> NextToken<'g> {
 
     /// P(a sentence starts with `tokens[..m]` followed by `x`), scaled by `s^(m+1)`.
     ///
-    /// Bottom-up over levels, `starts_with[i][A]` is the probability that `A` placed at `i`
-    /// derives a string that begins with `tokens[i..m] x`. For a rule `A -> B1 … Br`, exactly one
+    /// Bottom-up over levels, `starts[i][A]` is the probability that `A` placed at `i` derives a
+    /// string that begins with `tokens[i..m] x`. For a rule `A -> B1 … Br`, exactly one
     /// child covers position `m`: the children before it derive `tokens[i..k]` exactly (inside
     /// weights from the chart, ends at most `m`) and that child starts with `tokens[k..m] x`.
     fn continuation_weight(&self, m: usize, x: u32) -> f64 {
         let grammar = self.grammar;
+        if !grammar.is_terminal(x) {
+            return 0.0;
+        }
         let depth = grammar.depth();
-        let mut below = vec![0.0; (m + 1) * grammar.level(depth).len()];
-        below[m * grammar.level(depth).len() + grammar.slot(x)] = self.scale;
+        let mut starts_below = vec![0.0; (m + 1) * grammar.level(depth).len()];
+        starts_below[m * grammar.level(depth).len() + grammar.slot(x)] = self.scale;
         let mut frontier = Frontier::new(self.tokens.len());
         for l in (0..depth).rev() {
             let symbols = grammar.level(l);
             let below_width = grammar.level(l + 1).len();
-            let mut here = vec![0.0; (m + 1) * symbols.len()];
+            let mut starts = vec![0.0; (m + 1) * symbols.len()];
             // A symbol starting before `lowest` cannot reach position m.
             let lowest = (m + 1).saturating_sub(grammar.max_yield_at(l));
             for i in (lowest..=m).filter(|&i| self.chart.reachable(l, i)) {
@@ -203,7 +206,7 @@ impl<'g> NextToken<'g> {
                         frontier.reset(i);
                         for (c, &child) in rule.iter().enumerate() {
                             let covering = |&(k, w): &(u32, f64)| {
-                                w * below[k as usize * below_width + grammar.slot(child)]
+                                w * starts_below[k as usize * below_width + grammar.slot(child)]
                             };
                             sum += frontier.positions().iter().map(covering).sum::<f64>();
                             if c + 1 < rule.len() {
@@ -211,13 +214,13 @@ impl<'g> NextToken<'g> {
                             }
                         }
                     }
-                    here[i * symbols.len() + grammar.slot(symbol)] =
+                    starts[i * symbols.len() + grammar.slot(symbol)] =
                         sum * rule_probability(grammar, symbol);
                 }
             }
-            below = here;
+            starts_below = starts;
         }
-        below[0]
+        starts_below[0]
     }
 }
 
@@ -272,6 +275,11 @@ mod tests {
             }
         }
         assert_eq!(NextToken::new(&g, &[2, 2, 2, 2]).distribution(4), None);
+        assert_eq!(
+            NextToken::new(&g, &[1, 7]).distribution(2),
+            None,
+            "not a terminal"
+        );
     }
 
     #[test]

@@ -140,6 +140,11 @@ impl Grammar {
         let terminals = file.num_terminals;
         ensure!(terminals > 0, "a grammar needs at least one terminal");
         let is_terminal = |id: u32| (1..=terminals).contains(&id);
+        ensure!(
+            !is_terminal(file.root),
+            "the root {} is a terminal",
+            file.root
+        );
         let top = file
             .rules
             .keys()

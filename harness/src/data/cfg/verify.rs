@@ -17,7 +17,7 @@
 use super::Grammar;
 
 /// A semiring the chart computes in.
-pub trait Weight: Copy + PartialEq + std::fmt::Debug {
+pub trait Weight: Copy + PartialEq {
     const ZERO: Self;
     const ONE: Self;
     fn plus(self, other: Self) -> Self;
@@ -152,15 +152,50 @@ pub struct Chart<W> {
     levels: Vec<Level<W>>,
 }
 
+/// Weights summed by position: dense, so paths that meet merge in O(1), with a list of the
+/// positions that hold something.
+struct Sums<W> {
+    by_position: Vec<W>,
+    touched: Vec<u32>,
+}
+
+impl<W: Weight> Sums<W> {
+    fn new(n: usize) -> Self {
+        Self {
+            by_position: vec![W::ZERO; n + 1],
+            touched: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, position: u32, w: W) {
+        if w == W::ZERO {
+            return;
+        }
+        let sum = &mut self.by_position[position as usize];
+        if *sum == W::ZERO {
+            self.touched.push(position);
+        }
+        *sum = sum.plus(w);
+    }
+
+    /// Moves the sums, sorted by position and multiplied by `factor`, onto `out`.
+    fn drain_into(&mut self, factor: W, out: &mut Vec<(u32, W)>) {
+        self.touched.sort_unstable();
+        for &position in &self.touched {
+            let w = std::mem::replace(&mut self.by_position[position as usize], W::ZERO);
+            out.push((position, w.times(factor)));
+        }
+        self.touched.clear();
+    }
+}
+
 /// The weighted positions reached while reading a rule left to right: after its first `c`
 /// children, `(position, weight)` for every place they can end, summed over the ways to get there.
 /// Rules of any length are read this way, so none needs binarising.
 pub struct Frontier<W> {
     positions: Vec<(u32, W)>,
     spare: Vec<(u32, W)>,
-    /// Dense by position, so merging paths that meet is O(1); `touched` lists the nonzero ones.
-    sums: Vec<W>,
-    touched: Vec<u32>,
+    sums: Sums<W>,
 }
 
 impl<W: Weight> Frontier<W> {
@@ -169,8 +204,7 @@ impl<W: Weight> Frontier<W> {
         Self {
             positions: Vec::new(),
             spare: Vec::new(),
-            sums: vec![W::ZERO; n + 1],
-            touched: Vec::new(),
+            sums: Sums::new(n),
         }
     }
 
@@ -185,43 +219,19 @@ impl<W: Weight> Frontier<W> {
         &self.positions
     }
 
-    /// Adds `w` at `position` to the pending sums.
-    fn add(&mut self, position: u32, w: W) {
-        if w == W::ZERO {
-            return;
-        }
-        let sum = &mut self.sums[position as usize];
-        if *sum == W::ZERO {
-            self.touched.push(position);
-        }
-        *sum = sum.plus(w);
-    }
-
-    /// Moves the pending sums, sorted by position and multiplied by `factor`, onto `out`.
-    fn drain_into(&mut self, factor: W, out: &mut Vec<(u32, W)>) {
-        self.touched.sort_unstable();
-        for &position in &self.touched {
-            let w = std::mem::replace(&mut self.sums[position as usize], W::ZERO);
-            out.push((position, w.times(factor)));
-        }
-        self.touched.clear();
-    }
-
     /// Reads one more child, the symbol in `slot` of `below`, keeping ends up to `last_end`.
     fn advance(&mut self, below: &Level<W>, slot: usize, last_end: u32) {
-        let positions = std::mem::take(&mut self.positions);
-        for &(mid, w) in &positions {
+        for &(mid, w) in &self.positions {
             for &(end, u) in below.spans(mid as usize, slot) {
                 if end > last_end {
                     break;
                 }
-                self.add(end, w.times(u));
+                self.sums.add(end, w.times(u));
             }
         }
-        let mut next = std::mem::replace(&mut self.spare, positions);
-        next.clear();
-        self.drain_into(W::ONE, &mut next);
-        self.positions = next;
+        self.spare.clear();
+        self.sums.drain_into(W::ONE, &mut self.spare);
+        std::mem::swap(&mut self.positions, &mut self.spare);
     }
 }
 
@@ -233,7 +243,7 @@ impl<W: Weight> Level<W> {
         below: &Self,
         rule_weight: &impl Fn(u32) -> W,
         frontier: &mut Frontier<W>,
-        total: &mut Frontier<W>,
+        total: &mut Sums<W>,
     ) -> Self {
         let n = below.len();
         let mut level = Self::empty(symbols.len(), n);
@@ -273,7 +283,7 @@ impl<W: Weight> Chart<W> {
         rule_weight: impl Fn(u32) -> W,
     ) -> Self {
         let mut frontier = Frontier::new(tokens.len());
-        let mut total = Frontier::new(tokens.len());
+        let mut total = Sums::new(tokens.len());
         let mut levels: Vec<Level<W>> = Vec::with_capacity(grammar.depth() + 1);
         for l in (0..=grammar.depth()).rev() {
             let mut level = match levels.last() {
@@ -310,25 +320,15 @@ impl<W: Weight> Chart<W> {
 
     /// The weight of `symbol` (at level `l`) deriving `tokens[start..end]`.
     pub fn weight(&self, grammar: &Grammar, l: usize, symbol: u32, start: usize, end: usize) -> W {
-        let spans = self.spans(grammar, l, symbol, start);
+        let spans = self.levels[l].spans(start, grammar.slot(symbol));
         spans
             .binary_search_by_key(&(end as u32), |&(e, _)| e)
             .map_or(W::ZERO, |k| spans[k].1)
     }
 
-    /// The spans of `symbol` (at level `l`) starting at `start`: sorted `(end, weight)` pairs.
-    pub fn spans(&self, grammar: &Grammar, l: usize, symbol: u32, start: usize) -> &[(u32, W)] {
-        self.levels[l].spans(start, grammar.slot(symbol))
-    }
-
     /// Whether position `p` ends a sequence of level-`l` spans that starts at 0.
     pub fn reachable(&self, l: usize, p: usize) -> bool {
         self.levels[l].reachable[p]
-    }
-
-    /// Number of stored spans, summed over levels (a measure of the work a sequence causes).
-    pub fn size(&self) -> usize {
-        self.levels.iter().map(|level| level.spans.len()).sum()
     }
 }
 
