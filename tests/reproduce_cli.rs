@@ -112,7 +112,7 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
         ] {
             assert!(!manifest[field].is_null(), "{id}: manifest records {field}");
         }
-        let capacity = &manifest["capacity"];
+        let capacity = &manifest["measurements"]["capacity"];
         let recomputed = bits_from(&capacity["knowledge"], &capacity["losses"]);
         let recorded = capacity["bits"].as_f64().unwrap();
         assert!(
@@ -146,4 +146,51 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
         String::from_utf8_lossy(&rerender.stderr)
     );
     assert!(scale.join("report.html").exists());
+}
+
+/// Part 1 through the same pipeline: grammar runs get generation accuracy, cut-50 accuracy, KL
+/// and entropies, and the report judges every Part 1 claim.
+#[test]
+fn part1_smoke_scale_measures_grammar_models() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let output = plm()
+        .args(["reproduce", "part1", "--scale", "smoke", "--artifacts"])
+        .arg(artifacts.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let scale = artifacts.path().join("part1/smoke");
+    let summary = json(&scale.join("summary.json"));
+    let suite = json(&scale.join("suite.json"));
+    assert_eq!(
+        summary["claims"].as_array().unwrap().len(),
+        suite["claims"].as_array().unwrap().len()
+    );
+    assert!(scale.join("figures/kl-vs-parameters.svg").exists());
+    let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
+    assert!(html.contains("<td>P1-R1</td>") && html.contains("cut accuracy"));
+
+    let ids: Vec<String> = serde_json::from_value(json(&scale.join("runs.json"))).unwrap();
+    assert_eq!(ids.len(), 2, "a rotary and an absolute model");
+    for id in &ids {
+        let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
+        let g = &manifest["measurements"]["grammar"];
+        assert_eq!(manifest["measurements"]["kind"], "grammar");
+        assert_eq!(g["samples"], 500);
+        for share in ["accuracy", "cut_accuracy"] {
+            let v = g[share].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{id}: {share} = {v}");
+        }
+        assert!(g["kl"].as_f64().unwrap() > 0.0, "{id}: KL of an imperfect model");
+        assert!(g["kl_positions"].as_u64().unwrap() > 50 * 100);
+        // cfg3b's sentence entropy, computed exactly, is the same for every run.
+        let h = g["grammar_entropy_bits"].as_f64().unwrap();
+        assert!(h > 10.0 && g["grammar_entropy_stderr_bits"].as_f64().unwrap() < 0.05 * h);
+        assert!(g["generated_entropy_bits"].as_f64().unwrap() > 0.0);
+    }
 }

@@ -4,7 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Mlp;
+use crate::eval::grammar::GrammarMetrics;
+use crate::model::{Mlp, Position};
+use crate::run::Capacity;
 use crate::run::Manifest;
 use crate::suite::Scale;
 
@@ -21,6 +23,13 @@ pub enum Estimator {
     QuantizedBitsKept,
     /// Peak R of gated-MLP (LLaMA-style) runs divided by peak R of GELU-MLP (GPT2) runs.
     GatedOverGelu,
+    /// Best generation accuracy from `<bos>` among grammar runs (of `position`, if given).
+    GenerationAccuracy,
+    /// Best generation accuracy of rotary runs minus that of absolute-position runs, on one
+    /// dataset. Undecided (not measured) when both are 0: a tie at zero says nothing.
+    RotaryMinusAbsoluteAccuracy,
+    /// Lowest KL(p* ‖ q) of absolute-position runs divided by that of rotary runs, on one dataset.
+    AbsoluteOverRotaryKl,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -40,6 +49,9 @@ pub struct Claim {
     /// `quantized-bits-kept`: bits per weight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bits: Option<u32>,
+    /// `generation-accuracy`: only models with this position encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_least: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,8 +124,59 @@ pub struct Outcome {
     pub verdict: Verdict,
 }
 
-fn best<'a>(runs: impl Iterator<Item = &'a Manifest>) -> Option<&'a Manifest> {
-    runs.max_by(|a, b| a.capacity.ratio.total_cmp(&b.capacity.ratio))
+/// The run with the largest capacity ratio R.
+fn best<'a>(
+    runs: impl Iterator<Item = (&'a Manifest, &'a Capacity)>,
+) -> Option<(&'a Manifest, &'a Capacity)> {
+    runs.max_by(|a, b| a.1.ratio.total_cmp(&b.1.ratio))
+}
+
+/// The run whose grammar metric `key` is largest.
+fn best_grammar<'a>(
+    runs: impl Iterator<Item = (&'a Manifest, &'a GrammarMetrics)>,
+    key: impl Fn(&GrammarMetrics) -> f64,
+) -> Option<(&'a Manifest, &'a GrammarMetrics)> {
+    runs.max_by(|a, b| key(a.1).total_cmp(&key(b.1)))
+}
+
+/// Compares rotary with absolute-position grammar runs dataset by dataset: `compare` gets both
+/// groups' runs and returns a value and its explanation; the largest value over datasets wins.
+fn rotary_vs_absolute<'a>(
+    runs: &[(&'a Manifest, &'a GrammarMetrics)],
+    compare: impl Fn(
+        &[(&'a Manifest, &'a GrammarMetrics)],
+        &[(&'a Manifest, &'a GrammarMetrics)],
+    ) -> Option<(f64, String)>,
+) -> (Option<f64>, String) {
+    let datasets: std::collections::BTreeSet<&str> =
+        runs.iter().map(|(m, _)| m.spec.dataset.name()).collect();
+    let mut found: Vec<(f64, String)> = Vec::new();
+    let mut undecided = Vec::new();
+    for dataset in datasets {
+        let of = |position: Position| -> Vec<(&'a Manifest, &'a GrammarMetrics)> {
+            runs.iter()
+                .copied()
+                .filter(|(m, _)| m.spec.dataset.name() == dataset)
+                .filter(|(m, _)| m.spec.model.position == position)
+                .collect()
+        };
+        let (rotary, absolute) = (of(Position::Rotary), of(Position::Absolute));
+        if rotary.is_empty() || absolute.is_empty() {
+            continue;
+        }
+        match compare(&rotary, &absolute) {
+            Some(result) => found.push(result),
+            None => undecided.push(dataset),
+        }
+    }
+    match found.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
+        Some((value, why)) => (Some(value), why),
+        None if !undecided.is_empty() => (
+            None,
+            format!("no signal on {}: both at zero", undecided.join(", ")),
+        ),
+        None => (None, "needs rotary and absolute runs on one grammar".into()),
+    }
 }
 
 /// Computes the claim's estimator on `manifests` and judges it.
@@ -122,15 +185,23 @@ pub fn evaluate(claim: &Claim, manifests: &[Manifest], scale: Scale) -> Outcome 
         .iter()
         .filter(|m| claim.exposures.is_none_or(|e| m.exposures == e))
         .collect();
+    let capacity: Vec<(&Manifest, &Capacity)> = runs
+        .iter()
+        .filter_map(|m| m.capacity().map(|c| (*m, c)))
+        .collect();
+    let grammar: Vec<(&Manifest, &GrammarMetrics)> = runs
+        .iter()
+        .filter_map(|m| m.grammar().map(|g| (*m, g)))
+        .collect();
     let (measured, evidence) = match claim.estimator {
-        Estimator::PeakRatio => match best(runs.iter().copied()) {
-            Some(m) => (
-                Some(m.capacity.ratio),
+        Estimator::PeakRatio => match best(capacity.iter().copied()) {
+            Some((m, c)) => (
+                Some(c.ratio),
                 format!(
                     "{} ({} params, {} runs)",
                     m.label(),
-                    m.capacity.parameters,
-                    runs.len()
+                    c.parameters,
+                    capacity.len()
                 ),
             ),
             None => (None, "no runs".into()),
@@ -139,26 +210,26 @@ pub fn evaluate(claim: &Claim, manifests: &[Manifest], scale: Scale) -> Outcome 
             // A recipe search trains one model several times: judge each (dataset, model) by its
             // best recipe, as the paper reports tuned runs, then take the worst model.
             let limit = claim.max_ratio_at_most.unwrap_or(f64::INFINITY);
-            let mut tuned: std::collections::BTreeMap<(&str, &str), &Manifest> = Default::default();
-            for m in runs
+            let mut tuned: std::collections::BTreeMap<(&str, &str), (&Manifest, &Capacity)> =
+                Default::default();
+            for (m, c) in capacity
                 .iter()
                 .copied()
-                .filter(|m| m.capacity.max_ratio <= limit)
+                .filter(|(_, c)| c.max_ratio <= limit)
             {
                 let slot = tuned
                     .entry((m.spec.dataset.name(), m.model_name.as_str()))
-                    .or_insert(m);
-                if m.capacity.ratio > slot.capacity.ratio {
-                    *slot = m;
+                    .or_insert((m, c));
+                if c.ratio > slot.1.ratio {
+                    *slot = (m, c);
                 }
             }
-            match tuned.values().min_by(|a, b| {
-                a.capacity
-                    .stored_fraction()
-                    .total_cmp(&b.capacity.stored_fraction())
-            }) {
-                Some(m) => (
-                    Some(m.capacity.stored_fraction()),
+            match tuned
+                .values()
+                .min_by(|a, b| a.1.stored_fraction().total_cmp(&b.1.stored_fraction()))
+            {
+                Some((m, c)) => (
+                    Some(c.stored_fraction()),
                     format!(
                         "worst of {} models with R^max ≤ {limit} (best recipe each): {}",
                         tuned.len(),
@@ -170,15 +241,10 @@ pub fn evaluate(claim: &Claim, manifests: &[Manifest], scale: Scale) -> Outcome 
         }
         Estimator::QuantizedBitsKept => {
             let bits = claim.bits.unwrap_or(8);
-            let kept: Vec<(f64, &Manifest)> = runs
+            let kept: Vec<(f64, &Manifest)> = capacity
                 .iter()
-                .filter(|m| m.capacity.bits > 0.0)
-                .filter_map(|m| {
-                    m.quantized
-                        .iter()
-                        .find(|q| q.bits_per_weight == bits)
-                        .map(|q| (q.bits / m.capacity.bits, *m))
-                })
+                .filter(|(_, c)| c.bits > 0.0)
+                .filter_map(|(m, _)| m.quantized_bits_kept(bits).map(|kept| (kept, *m)))
                 .collect();
             match kept.iter().min_by(|a, b| a.0.total_cmp(&b.0)) {
                 Some((value, m)) => (
@@ -191,29 +257,30 @@ pub fn evaluate(claim: &Claim, manifests: &[Manifest], scale: Scale) -> Outcome 
         Estimator::GatedOverGelu => {
             // Compare like with like: peaks on the same dataset; the largest ratio over datasets.
             let mut ratios: Vec<(f64, String)> = Vec::new();
-            for dataset in runs
+            for dataset in capacity
                 .iter()
-                .map(|m| m.spec.dataset.name())
+                .map(|(m, _)| m.spec.dataset.name())
                 .collect::<std::collections::BTreeSet<_>>()
             {
                 let on = || {
-                    runs.iter()
+                    capacity
+                        .iter()
                         .copied()
-                        .filter(move |m| m.spec.dataset.name() == dataset)
+                        .filter(move |(m, _)| m.spec.dataset.name() == dataset)
                 };
-                let gated = best(on().filter(|m| m.spec.model.mlp == Mlp::GatedSilu));
-                let gelu = best(on().filter(|m| m.spec.model.mlp == Mlp::Gelu));
-                if let (Some(g), Some(p)) = (gated, gelu)
-                    && p.capacity.ratio > 0.0
+                let gated = best(on().filter(|(m, _)| m.spec.model.mlp == Mlp::GatedSilu));
+                let gelu = best(on().filter(|(m, _)| m.spec.model.mlp == Mlp::Gelu));
+                if let (Some((g, gc)), Some((p, pc))) = (gated, gelu)
+                    && pc.ratio > 0.0
                 {
                     let why = format!(
                         "{dataset}: peak R {:.3} ({}) / {:.3} ({})",
-                        g.capacity.ratio,
+                        gc.ratio,
                         g.label(),
-                        p.capacity.ratio,
+                        pc.ratio,
                         p.label()
                     );
-                    ratios.push((g.capacity.ratio / p.capacity.ratio, why));
+                    ratios.push((gc.ratio / pc.ratio, why));
                 }
             }
             match ratios.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
@@ -225,6 +292,55 @@ pub fn evaluate(claim: &Claim, manifests: &[Manifest], scale: Scale) -> Outcome 
                 ),
             }
         }
+        Estimator::GenerationAccuracy => {
+            let eligible = grammar
+                .iter()
+                .copied()
+                .filter(|(m, _)| claim.position.is_none_or(|p| m.spec.model.position == p));
+            match best_grammar(eligible, |g| g.accuracy) {
+                Some((m, g)) => (
+                    Some(g.accuracy),
+                    format!(
+                        "{} ({} of {} samples; cut{} {:.3}; KL {:.4})",
+                        m.label(),
+                        (g.accuracy * g.samples as f64).round(),
+                        g.samples,
+                        g.cut,
+                        g.cut_accuracy,
+                        g.kl
+                    ),
+                ),
+                None => (None, "no grammar runs".into()),
+            }
+        }
+        Estimator::RotaryMinusAbsoluteAccuracy => {
+            rotary_vs_absolute(&grammar, |rotary, absolute| {
+                let (r, rg) = best_grammar(rotary.iter().copied(), |g| g.accuracy)?;
+                let (a, ag) = best_grammar(absolute.iter().copied(), |g| g.accuracy)?;
+                (rg.accuracy > 0.0 || ag.accuracy > 0.0).then(|| {
+                    (
+                        rg.accuracy - ag.accuracy,
+                        format!(
+                            "{:.3} ({}) − {:.3} ({})",
+                            rg.accuracy,
+                            r.label(),
+                            ag.accuracy,
+                            a.label()
+                        ),
+                    )
+                })
+            })
+        }
+        Estimator::AbsoluteOverRotaryKl => rotary_vs_absolute(&grammar, |rotary, absolute| {
+            let (r, rg) = best_grammar(rotary.iter().copied(), |g| -g.kl)?;
+            let (a, ag) = best_grammar(absolute.iter().copied(), |g| -g.kl)?;
+            (rg.kl > 0.0).then(|| {
+                (
+                    ag.kl / rg.kl,
+                    format!("KL {:.4} ({}) / {:.4} ({})", ag.kl, a.label(), rg.kl, r.label()),
+                )
+            })
+        }),
     };
     let verdict = match measured {
         None => Verdict::NotMeasured,

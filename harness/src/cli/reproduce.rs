@@ -118,15 +118,12 @@ pub fn reproduce(
             let dir = scale_dir.join("runs").join(&planned.id);
             let manifest = run::execute(&suite, scale, planned, &dir, &revision, &options)?;
             println!(
-                "[{}/{}] {} ({}): P {} bits {:.0} R {:.3} (R^max {:.3}), {:.1}s",
+                "[{}/{}] {} ({}): {}, {:.1}s",
                 i + 1,
                 runs.len(),
                 planned.label(),
                 planned.id,
-                manifest.capacity.parameters,
-                manifest.capacity.bits,
-                manifest.capacity.ratio,
-                manifest.capacity.max_ratio,
+                manifest.brief(),
                 manifest.train_seconds + manifest.eval_seconds
             );
             manifests.push(manifest);

@@ -88,5 +88,6 @@ pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
         DatasetSpec::Bios(s) => Box::new(bios::Bios::new(s, seed)),
         DatasetSpec::BiosQa(s) => Box::new(qa::BiosQa::new(s, seed)),
         DatasetSpec::Biod(s) => Box::new(biod::Biod::new(s, seed)),
+        DatasetSpec::Cfg(s) => Box::new(cfg::corpus::CfgCorpus::new(s, seed)),
     }
 }

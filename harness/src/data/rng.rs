@@ -71,6 +71,11 @@ pub fn shuffle<T>(rng: &mut ChaCha8Rng, items: &mut [T]) {
     }
 }
 
+/// A uniform float in `[0, 1)` with 53 random bits.
+pub fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// A fair coin.
 pub fn coin(rng: &mut ChaCha8Rng) -> bool {
     rng.next_u32() & 1 == 1

@@ -66,16 +66,16 @@ impl Rotary {
         }
     }
 
-    /// `x`: `[batch, heads, time, head_dim]`.
-    fn apply(&self, x: Tensor<4>) -> Tensor<4> {
+    /// `x`: `[batch, heads, time, head_dim]` at positions `offset..offset + time`.
+    fn apply(&self, x: Tensor<4>, offset: usize) -> Tensor<4> {
         let [_, _, time, head_dim] = x.dims();
         let (dims, half) = (self.dims, self.dims / 2);
         let rotated = x.clone().narrow(3, 0, dims);
         let first = rotated.clone().narrow(3, 0, half);
         let second = rotated.clone().narrow(3, half, half);
         let turned = Tensor::cat(vec![second.neg(), first], 3);
-        let cos = self.cos.clone().narrow(0, 0, time).unsqueeze::<4>();
-        let sin = self.sin.clone().narrow(0, 0, time).unsqueeze::<4>();
+        let cos = self.cos.clone().narrow(0, offset, time).unsqueeze::<4>();
+        let sin = self.sin.clone().narrow(0, offset, time).unsqueeze::<4>();
         let out = rotated * cos + turned * sin;
         if dims == head_dim {
             out
@@ -118,7 +118,16 @@ pub struct Block {
 }
 
 impl Block {
-    fn attend(&self, x: Tensor<3>, rotary: Option<&Rotary>) -> Tensor<3> {
+    /// Causal self-attention of positions `offset..offset + time`. With a cache, this call's keys
+    /// and values are stored at those positions and the queries attend to every position up to
+    /// their own; without one, `offset` is 0.
+    fn attend(
+        &self,
+        x: Tensor<3>,
+        rotary: Option<&Rotary>,
+        offset: usize,
+        cache: Option<&mut LayerCache>,
+    ) -> Tensor<3> {
         let [batch, time, d] = x.dims();
         let head_dim = d / self.heads;
         let mut qkv = self.qkv.forward(x).chunk(3, 2);
@@ -132,13 +141,23 @@ impl Block {
             heads(qkv.pop().unwrap()),
         );
         let (q, k) = match rotary {
-            Some(r) if r.dims > 0 => (r.apply(q), r.apply(k)),
+            Some(r) if r.dims > 0 => (r.apply(q, offset), r.apply(k, offset)),
             _ => (q, k),
         };
+        let (k, v) = match cache {
+            Some(cache) => cache.append(k, v, offset),
+            None => (k, v),
+        };
+        // burn's causal mask aligns queries with the first keys, so it is right for a block that
+        // starts at position 0; a single new query may see every cached key, so needs no mask.
+        assert!(
+            offset == 0 || time == 1,
+            "decoding after a prefix goes one token at a time"
+        );
         let causal = AttentionModuleOptions {
             scale: None,
             softcap: None,
-            is_causal: true,
+            is_causal: time > 1,
         };
         let y = attention(q, k, v, None, None, causal)
             .swap_dims(1, 2)
@@ -146,12 +165,77 @@ impl Block {
         self.projection.forward(y)
     }
 
-    fn forward(&self, x: Tensor<3>, rotary: Option<&Rotary>) -> Tensor<3> {
-        let x = x.clone() + self.attend(self.attention_norm.forward(x), rotary);
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        rotary: Option<&Rotary>,
+        offset: usize,
+        cache: Option<&mut LayerCache>,
+    ) -> Tensor<3> {
+        let x = x.clone() + self.attend(self.attention_norm.forward(x), rotary, offset, cache);
         match (&self.mlp_norm, &self.mlp) {
             (Some(norm), Some(mlp)) => x.clone() + mlp.forward(norm.forward(x)),
             _ => x,
         }
+    }
+}
+
+/// One layer's keys and values `[batch, heads, capacity, head_dim]`, written in place.
+struct LayerCache {
+    keys: Tensor<4>,
+    values: Tensor<4>,
+}
+
+impl LayerCache {
+    /// Stores `k`, `v` at `offset..` and returns every key and value up to them.
+    fn append(&mut self, k: Tensor<4>, v: Tensor<4>, offset: usize) -> (Tensor<4>, Tensor<4>) {
+        let end = offset + k.dims()[2];
+        // Taking the tensors out leaves them uniquely owned, so the backend writes in place
+        // rather than copying the whole cache every step.
+        let write = |cache: &mut Tensor<4>, new: Tensor<4>| {
+            let [batch, heads, _, head_dim] = new.dims();
+            let taken = std::mem::replace(cache, new.clone());
+            *cache = taken.slice_assign([0..batch, 0..heads, offset..end, 0..head_dim], new);
+            cache.clone().narrow(2, 0, end)
+        };
+        (write(&mut self.keys, k), write(&mut self.values, v))
+    }
+}
+
+/// Keys and values of the positions decoded so far, so that generating one more token costs one
+/// position's work rather than a pass over the whole prefix.
+pub struct KvCache {
+    layers: Vec<LayerCache>,
+    /// Positions filled.
+    length: usize,
+}
+
+impl KvCache {
+    /// An empty cache for `batch` sequences of up to `capacity` positions.
+    pub fn new(model: &Gpt, batch: usize, capacity: usize) -> Self {
+        let device = model.device();
+        let layers = model
+            .blocks
+            .iter()
+            .map(|block| {
+                let d = block.qkv.weight.dims()[0];
+                let shape = [batch, block.heads, capacity, d / block.heads];
+                LayerCache {
+                    keys: Tensor::zeros(shape, &device),
+                    values: Tensor::zeros(shape, &device),
+                }
+            })
+            .collect();
+        Self { layers, length: 0 }
+    }
+
+    /// Positions filled so far.
+    pub fn len(&self) -> usize {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
     }
 }
 
@@ -220,14 +304,31 @@ impl Gpt {
 
     /// Logits `[batch, time, vocab]` for token ids `[batch, time]`.
     pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        self.forward_at(tokens, None)
+    }
+
+    /// Logits of the next positions of a decoding: `tokens` (`[batch, time]`) continue the
+    /// sequences whose keys and values `cache` holds. The first call may pass a whole prompt
+    /// (`time` ≥ 1); later calls pass one token per sequence.
+    pub fn decode(&self, tokens: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
+        self.forward_at(tokens, Some(cache))
+    }
+
+    fn forward_at(&self, tokens: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
         let [_, time] = tokens.dims();
+        let offset = cache.as_ref().map_or(0, |c| c.length);
         let mut x = self.token_embedding.forward(tokens.clone());
         if let Some(positions) = &self.position_embedding {
-            let ids = Tensor::<1, Int>::arange(0..time as i64, &tokens.device()).unsqueeze::<2>();
+            let range = offset as i64..(offset + time) as i64;
+            let ids = Tensor::<1, Int>::arange(range, &tokens.device()).unsqueeze::<2>();
             x = x + positions.forward(ids);
         }
-        for block in &self.blocks {
-            x = block.forward(x, self.rotary.as_ref());
+        for (i, block) in self.blocks.iter().enumerate() {
+            let layer = cache.as_deref_mut().map(|c| &mut c.layers[i]);
+            x = block.forward(x, self.rotary.as_ref(), offset, layer);
+        }
+        if let Some(cache) = cache {
+            cache.length += time;
         }
         let x = self.final_norm.forward(x);
         match &self.output {
@@ -296,5 +397,50 @@ impl Gpt {
             f: &mut f,
             path: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decoding with the cache (a prompt, then one token at a time) gives the logits of one full
+    /// forward pass, for both position encodings.
+    #[test]
+    fn cached_decoding_matches_the_full_forward_pass() {
+        let device = Device::flex();
+        for position in [Position::Rotary, Position::Absolute] {
+            let mut config = ModelConfig::gpt2(2, 2, 16);
+            config.position = position;
+            config.rotary_fraction = 1.0;
+            let model = Gpt::new(&config, 7, 12, &device);
+            let rows: [[i64; 9]; 2] = [[0, 3, 4, 2, 6, 5, 3, 0, 2], [0, 2, 2, 5, 3, 4, 6, 1, 3]];
+            let ids = |cols: std::ops::Range<usize>| {
+                let values: Vec<i64> = rows.iter().flat_map(|r| r[cols.clone()].to_vec()).collect();
+                Tensor::<2, Int>::from_data(TensorData::new(values, [2, cols.len()]), &device)
+            };
+            let read = |t: Tensor<3>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+            let full = read(model.forward(ids(0..9)));
+            let mut cache = KvCache::new(&model, 2, 12);
+            let mut pieces = vec![read(model.decode(ids(0..4), &mut cache))];
+            for t in 4..9 {
+                pieces.push(read(model.decode(ids(t..t + 1), &mut cache)));
+            }
+            assert_eq!(cache.len(), 9);
+            // Reassemble [row, time, vocab] from the pieces' [row, t, vocab].
+            let mut stitched = Vec::new();
+            for row in 0..2 {
+                for piece in &pieces {
+                    let per_row = piece.len() / 2;
+                    stitched.extend_from_slice(&piece[row * per_row..(row + 1) * per_row]);
+                }
+            }
+            let worst = full
+                .iter()
+                .zip(&stitched)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{position:?}: largest difference {worst}");
+        }
     }
 }

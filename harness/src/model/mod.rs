@@ -9,7 +9,7 @@ pub mod gpt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use gpt::Gpt;
+pub use gpt::{Gpt, KvCache};
 
 /// How token positions enter the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]

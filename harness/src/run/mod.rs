@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::data::{self, names::name_space, pools, stream::hex};
+use crate::data::cfg::corpus::CfgCorpus;
 use crate::eval::capacity::{self, Knowledge, Losses};
+use crate::eval::grammar::{self, GrammarEval, GrammarMetrics};
 use crate::eval::quantize::quantize;
 use crate::suite::{DatasetSpec, Scale, StreamHashes, Suite};
 use crate::train::checkpoint::write_atomic;
-use crate::train::{DeviceChoice, TrainOptions, TrainSpec, train};
+use crate::train::{DeviceChoice, TrainOptions, TrainSpec, Trained, train};
 
 /// One planned training run.
 #[derive(Clone, Debug)]
@@ -25,6 +27,8 @@ pub struct Run {
     pub recipe_name: String,
     pub spec: TrainSpec,
     pub data_sha256: Option<StreamHashes>,
+    /// How a grammar model is measured (unused by other datasets).
+    pub grammar_eval: GrammarEval,
 }
 
 impl Run {
@@ -77,10 +81,13 @@ pub fn plan(suite: &Suite, scale: Scale, revision: &str) -> Vec<Run> {
                     model: spec.models[model_name].clone(),
                     recipe: spec.recipes[recipe_name].clone(),
                 };
-                let identity = serde_json::json!({
+                let mut identity = serde_json::json!({
                     "suite": suite.name, "version": suite.version, "scale": scale.name(),
                     "spec": train_spec, "code": revision,
                 });
+                if let DatasetSpec::Cfg(_) = dataset {
+                    identity["grammar_eval"] = serde_json::json!(spec.grammar_eval);
+                }
                 let id = hex(&Sha256::digest(identity.to_string()))[..16].to_owned();
                 runs.push(Run {
                     id,
@@ -88,6 +95,7 @@ pub fn plan(suite: &Suite, scale: Scale, revision: &str) -> Vec<Run> {
                     recipe_name: recipe_name.clone(),
                     data_sha256: dataset.sha256().cloned(),
                     spec: train_spec,
+                    grammar_eval: spec.grammar_eval.clone(),
                 });
             }
         }
@@ -125,6 +133,19 @@ pub struct Quantized {
     pub bits: f64,
 }
 
+/// What a run measured, which depends on its dataset.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Measurements {
+    /// Biographies (Part 3.3): bits of knowledge stored, in full precision and quantized.
+    Capacity {
+        capacity: Capacity,
+        quantized: Vec<Quantized>,
+    },
+    /// A grammar (Part 1): generation accuracy, KL and entropy.
+    Grammar { grammar: GrammarMetrics },
+}
+
 /// Everything a finished run reports: `manifest.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
@@ -147,13 +168,56 @@ pub struct Manifest {
     pub final_loss: f32,
     pub tokens_per_second: f64,
     pub weights_sha256: String,
-    pub capacity: Capacity,
-    pub quantized: Vec<Quantized>,
+    /// Trainable parameters, counting only embedding rows of tokens that occur in the data.
+    pub parameters: u64,
+    pub measurements: Measurements,
 }
 
 impl Manifest {
     pub fn label(&self) -> String {
         label(&self.spec, &self.model_name, &self.recipe_name)
+    }
+
+    pub fn capacity(&self) -> Option<&Capacity> {
+        match &self.measurements {
+            Measurements::Capacity { capacity, .. } => Some(capacity),
+            Measurements::Grammar { .. } => None,
+        }
+    }
+
+    /// Bits kept after quantizing to `bits_per_weight`, as a share of full precision's.
+    pub fn quantized_bits_kept(&self, bits_per_weight: u32) -> Option<f64> {
+        match &self.measurements {
+            Measurements::Capacity {
+                capacity,
+                quantized,
+            } => quantized
+                .iter()
+                .find(|q| q.bits_per_weight == bits_per_weight)
+                .map(|q| q.bits / capacity.bits),
+            Measurements::Grammar { .. } => None,
+        }
+    }
+
+    pub fn grammar(&self) -> Option<&GrammarMetrics> {
+        match &self.measurements {
+            Measurements::Grammar { grammar } => Some(grammar),
+            Measurements::Capacity { .. } => None,
+        }
+    }
+
+    /// One line for the console: the run's headline numbers.
+    pub fn brief(&self) -> String {
+        match &self.measurements {
+            Measurements::Capacity { capacity: c, .. } => format!(
+                "P {} bits {:.0} R {:.3} (R^max {:.3})",
+                c.parameters, c.bits, c.ratio, c.max_ratio
+            ),
+            Measurements::Grammar { grammar: g } => format!(
+                "P {} accuracy {:.3} cut{} {:.3} KL {:.4}",
+                self.parameters, g.accuracy, g.cut, g.cut_accuracy, g.kl
+            ),
+        }
     }
 }
 
@@ -186,6 +250,68 @@ pub fn knowledge(dataset: &DatasetSpec) -> Result<(Knowledge, capacity::ValueSpa
             "dataset `{}`: capacity is measured on biographies, not on QA",
             s.name
         ),
+        DatasetSpec::Cfg(s) => bail!(
+            "dataset `{}`: capacity is measured on biographies, not on grammars",
+            s.name
+        ),
+    }
+}
+
+/// Part 3.3's measurements: bits stored, then again with int8 and int4 weights.
+fn measure_capacity(run: &Run, trained: &Trained) -> Result<Measurements> {
+    let (knowledge, spans) = knowledge(&run.spec.dataset)?;
+    let source = data::build(&run.spec.dataset, run.spec.seed);
+    let context = run.spec.recipe.context;
+    let batch = run.spec.recipe.batch.max(8);
+    let losses = capacity::measure(&trained.model, source.as_ref(), &spans, context, batch);
+    let parameters = trained.report.parameters;
+    let capacity = Capacity {
+        knowledge,
+        losses,
+        bits: knowledge.bits(&losses),
+        max_bits: knowledge.max_bits(),
+        parameters,
+        ratio: knowledge.bits(&losses) / parameters as f64,
+        max_ratio: knowledge.max_bits() / parameters as f64,
+    };
+    let quantized = [8, 4]
+        .into_iter()
+        .map(|bits_per_weight| {
+            let losses = capacity::measure(
+                &quantize(trained.model.clone(), bits_per_weight),
+                source.as_ref(),
+                &spans,
+                context,
+                batch,
+            );
+            Quantized {
+                bits_per_weight,
+                losses,
+                bits: knowledge.bits(&losses),
+            }
+        })
+        .collect();
+    Ok(Measurements::Capacity {
+        capacity,
+        quantized,
+    })
+}
+
+/// The measurements a run's dataset calls for.
+fn measure(run: &Run, trained: &Trained) -> Result<Measurements> {
+    match &run.spec.dataset {
+        DatasetSpec::Cfg(spec) => {
+            let corpus = CfgCorpus::new(spec, run.spec.seed);
+            let grammar = grammar::measure(
+                &trained.model,
+                &corpus,
+                &run.grammar_eval,
+                run.spec.recipe.context,
+                run.spec.seed,
+            );
+            Ok(Measurements::Grammar { grammar })
+        }
+        _ => measure_capacity(run, trained),
     }
 }
 
@@ -213,7 +339,10 @@ pub fn execute(
             ),
         }
     }
-    let (knowledge, spans) = knowledge(&run.spec.dataset)?;
+    if !matches!(run.spec.dataset, DatasetSpec::Cfg(_)) {
+        // Fail before training when the dataset cannot be measured.
+        knowledge(&run.spec.dataset)?;
+    }
     let train_options = TrainOptions {
         device: options.device,
         resume: true,
@@ -223,39 +352,8 @@ pub fn execute(
     let trained = train(&run.spec, dir, &train_options)
         .with_context(|| format!("run {} ({})", run.id, run.label()))?;
     let report = &trained.report;
-
     let started = Instant::now();
-    let source = data::build(&run.spec.dataset, run.spec.seed);
-    let context = run.spec.recipe.context;
-    let batch = run.spec.recipe.batch.max(8);
-    let losses = capacity::measure(&trained.model, source.as_ref(), &spans, context, batch);
-    let parameters = report.parameters;
-    let capacity = Capacity {
-        knowledge,
-        losses,
-        bits: knowledge.bits(&losses),
-        max_bits: knowledge.max_bits(),
-        parameters,
-        ratio: knowledge.bits(&losses) / parameters as f64,
-        max_ratio: knowledge.max_bits() / parameters as f64,
-    };
-    let quantized = [8, 4]
-        .into_iter()
-        .map(|bits_per_weight| {
-            let losses = capacity::measure(
-                &quantize(trained.model.clone(), bits_per_weight),
-                source.as_ref(),
-                &spans,
-                context,
-                batch,
-            );
-            Quantized {
-                bits_per_weight,
-                losses,
-                bits: knowledge.bits(&losses),
-            }
-        })
-        .collect();
+    let measurements = measure(run, &trained)?;
     let manifest = Manifest {
         run_id: run.id.clone(),
         suite: suite.name.clone(),
@@ -275,8 +373,8 @@ pub fn execute(
         final_loss: report.losses.last().copied().unwrap_or(f32::NAN),
         tokens_per_second: report.tokens_per_second,
         weights_sha256: report.weights_sha256.clone(),
-        capacity,
-        quantized,
+        parameters: report.parameters,
+        measurements,
     };
     write_atomic(
         &manifest_path,

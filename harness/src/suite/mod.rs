@@ -101,6 +101,9 @@ pub struct ScaleSpec {
     /// Which models to train: every (dataset, model, recipe) combination of each sweep.
     #[serde(default)]
     pub sweeps: Vec<Sweep>,
+    /// How models trained on grammar (`cfg`) datasets are measured.
+    #[serde(default)]
+    pub grammar_eval: crate::eval::grammar::GrammarEval,
 }
 
 /// A grid of training runs.
@@ -128,10 +131,12 @@ pub enum DatasetSpec {
     BiosQa(BiosQaSpec),
     /// bioD(N, K, C, D, L, T): random attribute strings of tunable entropy (Part 3.3 Def. 2.2).
     Biod(BiodSpec),
+    /// Sentences of one of Part 1's context-free grammars (Part 1 §2.1).
+    Cfg(CfgSpec),
 }
 
 /// The `generator` names, in the order of [`DatasetSpec`]'s variants.
-const GENERATORS: [&str; 3] = ["bios", "bios-qa", "biod"];
+const GENERATORS: [&str; 4] = ["bios", "bios-qa", "biod", "cfg"];
 
 impl<'de> Deserialize<'de> for DatasetSpec {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -157,6 +162,7 @@ impl<'de> Deserialize<'de> for DatasetSpec {
             "bios" => variant(table).map(DatasetSpec::Bios),
             "bios-qa" => variant(table).map(DatasetSpec::BiosQa),
             "biod" => variant(table).map(DatasetSpec::Biod),
+            "cfg" => variant(table).map(DatasetSpec::Cfg),
             other => Err(format!(
                 "field `generator`: unknown generator `{other}`, expected one of {}",
                 GENERATORS.join(", ")
@@ -172,6 +178,7 @@ impl DatasetSpec {
             DatasetSpec::Bios(s) => &s.name,
             DatasetSpec::BiosQa(s) => &s.name,
             DatasetSpec::Biod(s) => &s.name,
+            DatasetSpec::Cfg(s) => &s.name,
         }
     }
 
@@ -180,6 +187,7 @@ impl DatasetSpec {
             DatasetSpec::Bios(s) => s.sha256.as_ref(),
             DatasetSpec::BiosQa(s) => s.sha256.as_ref(),
             DatasetSpec::Biod(s) => s.sha256.as_ref(),
+            DatasetSpec::Cfg(s) => s.sha256.as_ref(),
         }
     }
 }
@@ -242,6 +250,20 @@ pub struct BiodSpec {
     /// Documents per person, each with a fresh sentence order (= exposures).
     #[serde(default = "one")]
     pub entries: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CfgSpec {
+    pub name: String,
+    /// One of the embedded grammars (`plm cfg stats --grammar NAME`), e.g. `cfg3b`.
+    pub grammar: String,
+    /// Number of distinct sentences, sampled from the project's seeded stream (sentence `i` is
+    /// addressable on its own, which the trainer's shuffle needs). Part 1 trains on fresh samples:
+    /// choose enough sentences that one exposure covers the whole run.
+    pub sentences: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<StreamHashes>,
 }

@@ -45,6 +45,11 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                 DatasetSpec::Bios(s) => validate_bios(s, &at)?,
                 DatasetSpec::BiosQa(s) => positive(s.people as u64, &at("people"))?,
                 DatasetSpec::Biod(s) => validate_biod(s, &at)?,
+                DatasetSpec::Cfg(s) => {
+                    positive(s.sentences, &at("sentences"))?;
+                    crate::data::cfg::Grammar::by_name(&s.grammar)
+                        .map_err(|e| Invalid::field(at("grammar"), e.to_string()))?;
+                }
             }
         }
         let scale_field = |field: String| format!("scales.{}.{field}", scale.name());

@@ -8,6 +8,11 @@
 //! that such windows let the model copy in context instead of memorising; PAPERS.md §9).
 //! Packing whole documents, rather than cutting a stream at fixed offsets, keeps every name at the
 //! start of its text, where the capacity metric reads it.
+//!
+//! [`Packing::Stream`] instead concatenates a round's documents into one stream
+//! `<eos> doc <eos> doc <eos> …` and cuts it into windows that overlap by one token (a window's
+//! last target is the next window's first input), as Part 1's code does: no padding except at the
+//! end of a round, and documents may straddle windows. Rounds still never share a window.
 
 use crate::data::rng::{StreamKey, shuffle};
 use crate::data::{Doc, DocSource, SpanKind};
@@ -22,6 +27,27 @@ pub enum LossMask {
     AllTokens,
     /// Only the tokens of attribute values (answer-only loss for QA).
     ValuesOnly,
+}
+
+/// How documents become windows.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Packing {
+    /// Whole documents per window, padded (Part 3: every name starts its window's text).
+    #[default]
+    WholeDocuments,
+    /// One stream cut at fixed offsets (Part 1: sentences straddle windows, no padding).
+    Stream,
 }
 
 /// One batch, row-major `[batch, context]`.
@@ -55,14 +81,20 @@ pub struct Packer<'a> {
     source: &'a dyn DocSource,
     context: usize,
     mask: LossMask,
+    packing: Packing,
     shuffle_key: StreamKey,
     exposures: u32,
     round: u32,
     order: Vec<u64>,
     next_doc: usize,
     doc: Doc,
-    /// A document read but not yet placed (it did not fit the previous window).
+    /// A document read but not yet (wholly) placed.
     pending: bool,
+    /// Stream packing: tokens of the pending document already placed (its `<eos>` is token
+    /// `doc.tokens.len()`).
+    cursor: usize,
+    /// Stream packing: the last token of the previous full window, which starts the next one.
+    carry: Option<u32>,
 }
 
 impl<'a> Packer<'a> {
@@ -70,6 +102,7 @@ impl<'a> Packer<'a> {
         source: &'a dyn DocSource,
         context: usize,
         mask: LossMask,
+        packing: Packing,
         seed: u64,
         exposures: u32,
     ) -> Self {
@@ -77,6 +110,7 @@ impl<'a> Packer<'a> {
             source,
             context,
             mask,
+            packing,
             shuffle_key: StreamKey::new(seed, &["train", "shuffle"]),
             exposures,
             round: 0,
@@ -84,7 +118,31 @@ impl<'a> Packer<'a> {
             next_doc: 0,
             doc: Doc::default(),
             pending: false,
+            cursor: 0,
+            carry: None,
         }
+    }
+
+    /// Makes the next document of the current round pending; `false` when the round (or the
+    /// whole run) is over. A finished round advances `round`, so the caller can close its window.
+    fn fetch_document(&mut self) -> bool {
+        if self.round >= self.exposures {
+            return false;
+        }
+        if self.order.is_empty() {
+            self.start_round();
+        }
+        if self.next_doc == self.order.len() {
+            self.round += 1;
+            self.order.clear();
+            self.next_doc = 0;
+            return false;
+        }
+        self.source.doc(self.order[self.next_doc], &mut self.doc);
+        self.next_doc += 1;
+        self.pending = true;
+        self.cursor = 0;
+        true
     }
 
     fn start_round(&mut self) {
@@ -104,31 +162,73 @@ impl<'a> Packer<'a> {
         tokens: &mut Vec<u32>,
         mask: &mut Vec<f32>,
     ) -> Option<Result<(), String>> {
+        match self.packing {
+            Packing::WholeDocuments => self.next_whole_window(tokens, mask),
+            Packing::Stream => self.next_stream_window(tokens, mask),
+        }
+    }
+
+    fn next_stream_window(
+        &mut self,
+        tokens: &mut Vec<u32>,
+        mask: &mut Vec<f32>,
+    ) -> Option<Result<(), String>> {
+        let (eos, pad) = (self.source.vocab().eos(), self.source.vocab().pad());
+        tokens.clear();
+        mask.clear();
+        // A round's stream starts with <eos>; after a full window, with that window's last token.
+        tokens.push(self.carry.take().unwrap_or(eos));
+        while tokens.len() < self.context + 1 {
+            if !self.pending && !self.fetch_document() {
+                // A window never spans two rounds: close it, unless nothing is in it yet (then
+                // its one token is the <eos> that ended the previous round).
+                if tokens.len() > 1 || self.round >= self.exposures {
+                    break;
+                }
+                continue;
+            }
+            let document = &self.doc.tokens;
+            let room = self.context + 1 - tokens.len();
+            let end = (self.cursor + room).min(document.len() + 1);
+            for i in self.cursor..end {
+                tokens.push(document.get(i).copied().unwrap_or(eos));
+            }
+            self.cursor = end;
+            self.pending = end <= document.len();
+        }
+        if tokens.len() == 1 {
+            return None;
+        }
+        if self.mask == LossMask::ValuesOnly {
+            return Some(Err(
+                "loss_mask `values-only` needs packing `whole-documents`".into()
+            ));
+        }
+        mask.resize(tokens.len() - 1, 1.0);
+        if tokens.len() == self.context + 1 {
+            self.carry = tokens.last().copied();
+        }
+        tokens.resize(self.context + 1, pad);
+        mask.resize(self.context, 0.0);
+        Some(Ok(()))
+    }
+
+    fn next_whole_window(
+        &mut self,
+        tokens: &mut Vec<u32>,
+        mask: &mut Vec<f32>,
+    ) -> Option<Result<(), String>> {
         let (eos, pad) = (self.source.vocab().eos(), self.source.vocab().pad());
         tokens.clear();
         mask.clear();
         tokens.push(eos);
         loop {
-            if !self.pending {
-                if self.round >= self.exposures {
+            if !self.pending && !self.fetch_document() {
+                // A window never spans two rounds.
+                if tokens.len() > 1 || self.round >= self.exposures {
                     break;
                 }
-                if self.order.is_empty() {
-                    self.start_round();
-                }
-                if self.next_doc == self.order.len() {
-                    // A window never spans two rounds.
-                    self.round += 1;
-                    self.order.clear();
-                    self.next_doc = 0;
-                    if tokens.len() > 1 {
-                        break;
-                    }
-                    continue;
-                }
-                self.source.doc(self.order[self.next_doc], &mut self.doc);
-                self.next_doc += 1;
-                self.pending = true;
+                continue;
             }
             let need = self.doc.tokens.len() + 1;
             if need + 1 > self.context + 1 {
@@ -222,10 +322,18 @@ pub fn schedule(
     source: &dyn DocSource,
     context: usize,
     batch: usize,
+    packing: Packing,
     seed: u64,
     exposures: u32,
 ) -> Result<Schedule, String> {
-    let mut packer = Packer::new(source, context, LossMask::AllTokens, seed, exposures);
+    let mut packer = Packer::new(
+        source,
+        context,
+        LossMask::AllTokens,
+        packing,
+        seed,
+        exposures,
+    );
     let (mut tokens, mut mask) = (Vec::new(), Vec::new());
     let (mut windows, mut real) = (0u64, 0u64);
     let mut used = vec![false; source.vocab().len()];
@@ -285,7 +393,7 @@ mod tests {
     #[test]
     fn rounds_expose_every_person_once_and_windows_never_repeat_a_person() {
         let source = biod(37, 3);
-        let mut packer = Packer::new(&source, 40, LossMask::AllTokens, 1, 5);
+        let mut packer = Packer::new(&source, 40, LossMask::AllTokens, Packing::WholeDocuments, 1, 5);
         let (mut tokens, mut mask) = (Vec::new(), Vec::new());
         let mut exposures: HashMap<Vec<u32>, u32> = HashMap::new();
         while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
@@ -311,9 +419,9 @@ mod tests {
     #[test]
     fn schedule_counts_steps_from_windows() {
         let source = biod(50, 1);
-        let plan = schedule(&source, 64, 4, 1, 10).unwrap();
+        let plan = schedule(&source, 64, 4, Packing::WholeDocuments, 1, 10).unwrap();
         assert_eq!(plan.steps, plan.windows.div_ceil(4));
-        let mut packer = Packer::new(&source, 64, LossMask::AllTokens, 1, 10);
+        let mut packer = Packer::new(&source, 64, LossMask::AllTokens, Packing::WholeDocuments, 1, 10);
         let mut batches = 0;
         while let Some(batch) = packer.next_batch(4) {
             let batch = batch.unwrap();
@@ -331,7 +439,7 @@ mod tests {
     #[test]
     fn values_only_mask_covers_exactly_the_value_tokens() {
         let source = biod(5, 1);
-        let mut packer = Packer::new(&source, 64, LossMask::ValuesOnly, 1, 1);
+        let mut packer = Packer::new(&source, 64, LossMask::ValuesOnly, Packing::WholeDocuments, 1, 1);
         let (mut tokens, mut mask) = (Vec::new(), Vec::new());
         packer.next_window(&mut tokens, &mut mask).unwrap().unwrap();
         let value_ids: HashSet<u32> = (0..8)
@@ -342,10 +450,60 @@ mod tests {
         }
     }
 
+    /// Stream windows, with their one-token overlaps removed, are each round's documents in the
+    /// shuffled order, `<eos>`-separated; only a round's last window has padding.
+    #[test]
+    fn stream_windows_concatenate_to_each_rounds_documents() {
+        // Documents of 15 tokens + <eos>: windows of 12 cut inside documents, and a round's
+        // 7 × 16 = 112 tokens leave a partial last window.
+        let source = biod(7, 2);
+        let context = 12;
+        let mut packer = Packer::new(
+            &source,
+            context,
+            LossMask::AllTokens,
+            Packing::Stream,
+            3,
+            2,
+        );
+        let (mut tokens, mut mask) = (Vec::new(), Vec::new());
+        let mut rounds: Vec<Vec<u32>> = vec![Vec::new()];
+        while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
+            result.unwrap();
+            let real = mask.iter().filter(|&&m| m > 0.0).count();
+            assert!(mask[..real].iter().all(|&m| m == 1.0), "loss on every real token");
+            let stream = rounds.last_mut().unwrap();
+            if stream.is_empty() {
+                stream.push(tokens[0]);
+            }
+            stream.extend_from_slice(&tokens[1..=real]);
+            if real < context {
+                rounds.push(Vec::new());
+            }
+        }
+        rounds.pop();
+        assert_eq!(rounds.len(), 2, "one padded window closes each round");
+        for (round, stream) in rounds.iter().enumerate() {
+            let mut expected = vec![0];
+            let mut order: Vec<u64> = (0..7).map(|p| p + 7 * (round as u64 % 2)).collect();
+            shuffle(&mut StreamKey::new(3, &["train", "shuffle"]).rng(round as u64, 0), &mut order);
+            let mut doc = Doc::default();
+            for index in order {
+                source.doc(index, &mut doc);
+                expected.extend_from_slice(&doc.tokens);
+                expected.push(0);
+            }
+            assert_eq!(stream, &expected, "round {round}");
+        }
+        let plan = schedule(&source, context, 4, Packing::Stream, 3, 2).unwrap();
+        let total: usize = rounds.iter().map(|s| s.len() - 1).sum();
+        assert_eq!(plan.tokens, total as u64);
+    }
+
     #[test]
     fn a_document_longer_than_the_window_is_an_error() {
         let source = biod(3, 1);
-        let mut packer = Packer::new(&source, 8, LossMask::AllTokens, 1, 1);
+        let mut packer = Packer::new(&source, 8, LossMask::AllTokens, Packing::WholeDocuments, 1, 1);
         let error = packer.next_batch(2).unwrap().unwrap_err();
         assert!(error.contains("does not fit"), "{error}");
     }

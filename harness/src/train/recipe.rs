@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::packing::LossMask;
+use super::packing::{LossMask, Packing};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -16,9 +16,12 @@ pub struct Recipe {
     pub context: usize,
     /// Peak learning rate.
     pub lr: f64,
-    /// Cosine decay ends at `lr × final_lr_fraction` (Part 3.3: 0.1).
+    /// The decay after warmup ends at `lr × final_lr_fraction` (Part 3.3: 0.1).
     #[serde(default = "tenth")]
     pub final_lr_fraction: f64,
+    /// Shape of the decay after warmup: `cosine` (Part 3) or `linear` (Parts 1 and 4.1).
+    #[serde(default, skip_serializing_if = "Decay::is_cosine")]
+    pub decay: Decay,
     /// Linear warmup from 0 to `lr` over this many steps.
     #[serde(default)]
     pub warmup_steps: u64,
@@ -36,9 +39,26 @@ pub struct Recipe {
     pub grad_clip: f64,
     #[serde(default = "all_tokens")]
     pub loss_mask: LossMask,
+    /// `whole-documents` (padded windows) or `stream` (Part 1's concatenated stream).
+    #[serde(default, skip_serializing_if = "is_whole_documents")]
+    pub packing: Packing,
     /// Steps between checkpoints (a checkpoint is also written at the end).
     #[serde(default = "checkpoint_every")]
     pub checkpoint_every: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Decay {
+    #[default]
+    Cosine,
+    Linear,
+}
+
+impl Decay {
+    fn is_cosine(&self) -> bool {
+        *self == Decay::Cosine
+    }
 }
 
 fn tenth() -> f64 {
@@ -57,6 +77,9 @@ fn epsilon() -> f64 {
 fn one() -> f64 {
     1.0
 }
+fn is_whole_documents(packing: &Packing) -> bool {
+    *packing == Packing::WholeDocuments
+}
 fn all_tokens() -> LossMask {
     LossMask::AllTokens
 }
@@ -65,8 +88,8 @@ fn checkpoint_every() -> u64 {
 }
 
 impl Recipe {
-    /// Learning rate at `step` (0-based) of `total` steps: linear warmup, then cosine decay from
-    /// `lr` to `lr × final_lr_fraction`.
+    /// Learning rate at `step` (0-based) of `total` steps: linear warmup, then cosine or linear
+    /// decay from `lr` to `lr × final_lr_fraction`.
     pub fn learning_rate(&self, step: u64, total: u64) -> f64 {
         if step < self.warmup_steps {
             return self.lr * (step + 1) as f64 / self.warmup_steps as f64;
@@ -74,7 +97,11 @@ impl Recipe {
         let decay_steps = total.saturating_sub(self.warmup_steps).max(1);
         let progress = ((step - self.warmup_steps) as f64 / decay_steps as f64).min(1.0);
         let floor = self.lr * self.final_lr_fraction;
-        floor + (self.lr - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+        let remaining = match self.decay {
+            Decay::Cosine => 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()),
+            Decay::Linear => 1.0 - progress,
+        };
+        floor + (self.lr - floor) * remaining
     }
 
     /// Checks ranges; errors name the field.
@@ -93,6 +120,13 @@ impl Recipe {
         }
         if !(0.0..=1.0).contains(&self.final_lr_fraction) {
             return Err(("final_lr_fraction", "must be within 0..=1".into()));
+        }
+        if self.packing == Packing::Stream && self.loss_mask == LossMask::ValuesOnly {
+            return Err((
+                "packing",
+                "`stream` cuts documents, so it cannot be combined with loss_mask `values-only`"
+                    .into(),
+            ));
         }
         Ok(())
     }
@@ -115,5 +149,16 @@ mod tests {
             "halfway is the midpoint"
         );
         assert!((recipe.learning_rate(110, 110) - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn linear_decay_without_warmup_reaches_zero() {
+        let recipe: Recipe = toml::from_str(
+            "exposures = 1\nbatch = 1\ncontext = 8\nlr = 1.0\ndecay = \"linear\"\nfinal_lr_fraction = 0.0",
+        )
+        .unwrap();
+        assert_eq!(recipe.learning_rate(0, 100), 1.0);
+        assert!((recipe.learning_rate(25, 100) - 0.75).abs() < 1e-12);
+        assert_eq!(recipe.learning_rate(100, 100), 0.0);
     }
 }

@@ -212,6 +212,7 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         source.as_ref(),
         recipe.context,
         recipe.batch,
+        recipe.packing,
         spec.seed,
         recipe.exposures,
     )
@@ -269,6 +270,7 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         source.as_ref(),
         recipe.context,
         recipe.loss_mask,
+        recipe.packing,
         spec.seed,
         recipe.exposures,
     );

@@ -13,6 +13,7 @@
 //! ([`mt19937::Mt19937`] through [`Grammar::sample_into`]), which reproduces the published
 //! samples of `random.Random(seed)` when one generator runs across all sentences.
 
+pub mod corpus;
 pub mod exact;
 pub mod mt19937;
 pub mod verify;

@@ -1,0 +1,393 @@
+//! Part 1's measurements of a model trained on a grammar (PAPERS.md §2.3):
+//!
+//! * generation accuracy: the share of sentences sampled from `<bos>` at temperature 1 that the
+//!   grammar accepts (whole sentence, no partial credit);
+//! * cut-c accuracy: the same, continuing the first c tokens of held-out sentences;
+//! * KL(p* ‖ q): at every position of held-out sentences, the exact next-token distribution over
+//!   {EOS, terminals} against the model's, both smoothed with ε = 1e-5 and renormalised, averaged
+//!   over positions;
+//! * entropy: the model's entropy per sentence, estimated as the mean of −log₂ q(s) over its own
+//!   samples, against the grammar's exact sentence entropy.
+//!
+//! Held-out sentences are indices `sentences..` of the training stream's generator, which the
+//! training data (indices `0..sentences`) never contains.
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use burn::tensor::activation::{log_softmax, softmax};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::data::DocSource;
+use crate::data::cfg::corpus::CfgCorpus;
+use crate::data::cfg::{exact, verify};
+use crate::data::rng::{StreamKey, unit};
+use crate::model::{Gpt, KvCache};
+
+/// Smoothing of both distributions in the KL, as in the authors' code.
+const KL_EPSILON: f64 = 1e-5;
+/// Sequences generated (or scored) at once.
+const BATCH: usize = 128;
+
+/// How a scale measures grammar models (`[scales.X.grammar_eval]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrammarEval {
+    /// Sentences generated from `<bos>` (Part 1 uses at least 500).
+    #[serde(default = "five_hundred")]
+    pub samples: usize,
+    /// Prompt length c of the cut-c accuracy (Part 1's cut50).
+    #[serde(default = "fifty")]
+    pub cut: usize,
+    /// Held-out sentences continued for the cut-c accuracy.
+    #[serde(default = "five_hundred")]
+    pub cut_samples: usize,
+    /// Held-out sentences whose positions the KL averages over.
+    #[serde(default = "one_hundred")]
+    pub kl_sentences: usize,
+    #[serde(default = "one")]
+    pub temperature: f64,
+}
+
+fn five_hundred() -> usize {
+    500
+}
+fn fifty() -> usize {
+    50
+}
+fn one_hundred() -> usize {
+    100
+}
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for GrammarEval {
+    fn default() -> Self {
+        Self {
+            samples: five_hundred(),
+            cut: fifty(),
+            cut_samples: five_hundred(),
+            kl_sentences: one_hundred(),
+            temperature: one(),
+        }
+    }
+}
+
+/// What [`measure`] reports for one model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrammarMetrics {
+    pub grammar: String,
+    pub samples: usize,
+    /// Share of generations from `<bos>` in the language.
+    pub accuracy: f64,
+    /// Generations that reached the context length without `<eos>` (counted as wrong).
+    pub unfinished: usize,
+    pub cut: usize,
+    pub cut_samples: usize,
+    pub cut_accuracy: f64,
+    /// Mean KL(p* ‖ q) in nats per position.
+    pub kl: f64,
+    pub kl_positions: usize,
+    /// Mean −log₂ q(s) over the model's own samples: its entropy per sentence, in bits.
+    pub generated_entropy_bits: f64,
+    /// The grammar's sentence entropy in bits, and the standard error of its estimate.
+    pub grammar_entropy_bits: f64,
+    pub grammar_entropy_stderr_bits: f64,
+    pub mean_generated_length: f64,
+    pub expected_length: f64,
+    /// Mean time of one membership test of a generated sentence.
+    pub verifier_ms: f64,
+}
+
+/// One sampled continuation.
+struct Generation {
+    /// Vocabulary ids after the prompt, without the final `<eos>`.
+    tokens: Vec<u32>,
+    finished: bool,
+    /// ln q of every sampled token, `<eos>` included.
+    log_q: f64,
+}
+
+/// Samples continuations of equal-length prompts (vocabulary ids, each starting with `<eos>`)
+/// until every sequence emits `<eos>` or the context is full. Row `i` draws from its own random
+/// stream `first_stream + i`, so results do not depend on the batch size.
+fn generate(
+    model: &Gpt,
+    prompts: &[Vec<u32>],
+    context: usize,
+    temperature: f64,
+    key: &StreamKey,
+    first_stream: u64,
+    eos: u32,
+) -> Vec<Generation> {
+    let device = model.device();
+    let rows = prompts.len();
+    let prompt_len = prompts[0].len();
+    assert!(
+        prompts.iter().all(|p| p.len() == prompt_len),
+        "prompts of one batch have equal length"
+    );
+    let mut rngs: Vec<_> = (0..rows as u64)
+        .map(|i| key.rng(first_stream + i, 0))
+        .collect();
+    let mut out: Vec<Generation> = (0..rows)
+        .map(|_| Generation {
+            tokens: Vec::new(),
+            finished: false,
+            log_q: 0.0,
+        })
+        .collect();
+    let ids = |values: Vec<i64>, width: usize| {
+        Tensor::<2, Int>::from_data(TensorData::new(values, [rows, width]), &device)
+    };
+    let mut cache = KvCache::new(model, rows, context);
+    let prompt: Vec<i64> = prompts.iter().flatten().map(|&t| i64::from(t)).collect();
+    let mut logits = model.decode(ids(prompt, prompt_len), &mut cache);
+    loop {
+        let [_, time, vocab] = logits.dims();
+        let last = logits.narrow(1, time - 1, 1).reshape([rows, vocab]);
+        let probabilities: Vec<f32> = softmax(last / temperature, 1)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 probabilities");
+        let mut next = vec![i64::from(eos); rows];
+        for (row, generation) in out.iter_mut().enumerate() {
+            if generation.finished {
+                continue;
+            }
+            let p = &probabilities[row * vocab..(row + 1) * vocab];
+            let token = sample(p, unit(&mut rngs[row]));
+            generation.log_q += f64::from(p[token]).ln();
+            if token as u32 == eos {
+                generation.finished = true;
+            } else {
+                generation.tokens.push(token as u32);
+                next[row] = token as i64;
+            }
+        }
+        if out.iter().all(|g| g.finished) || cache.len() == context {
+            return out;
+        }
+        logits = model.decode(ids(next, 1), &mut cache);
+    }
+}
+
+/// Inverse-CDF draw from `p` with the uniform `u`.
+fn sample(p: &[f32], u: f64) -> usize {
+    let total: f64 = p.iter().map(|&x| f64::from(x)).sum();
+    let mut acc = 0.0;
+    for (i, &x) in p.iter().enumerate() {
+        acc += f64::from(x) / total;
+        if u < acc {
+            return i;
+        }
+    }
+    p.len() - 1
+}
+
+/// The terminals of `prompt` + `generation` (vocabulary ids), or `None` when the generation did
+/// not finish or holds a token that is not a terminal (`<pad>`): such a generation is wrong.
+fn finished_terminals(
+    corpus: &CfgCorpus,
+    prompt: &[u32],
+    generation: &Generation,
+) -> Option<Vec<u32>> {
+    if !generation.finished {
+        return None;
+    }
+    prompt
+        .iter()
+        .chain(&generation.tokens)
+        .map(|&id| corpus.terminal(id))
+        .collect()
+}
+
+/// KL(p ‖ q) after smoothing both with ε and renormalising.
+fn smoothed_kl(p: &[f64], q: &[f64]) -> f64 {
+    let smooth = |v: &[f64]| {
+        let total: f64 = v.iter().map(|x| x + KL_EPSILON).sum();
+        v.iter()
+            .map(|x| (x + KL_EPSILON) / total)
+            .collect::<Vec<_>>()
+    };
+    let (p, q) = (smooth(p), smooth(q));
+    p.iter().zip(&q).map(|(a, b)| a * (a.ln() - b.ln())).sum()
+}
+
+/// Mean KL(p* ‖ q) over every position of `sentences` (terminal ids; each shorter than
+/// `context`): returns (mean, positions).
+fn mean_kl(model: &Gpt, corpus: &CfgCorpus, sentences: &[Vec<u32>], context: usize) -> (f64, usize) {
+    let device = model.device();
+    let grammar = corpus.grammar();
+    let (eos, pad) = (corpus.vocab().eos(), corpus.vocab().pad());
+    // Class c of the distributions: 0 = <eos>, t = terminal t.
+    let class_ids: Vec<usize> = std::iter::once(eos)
+        .chain(corpus.encode(&(1..=grammar.num_terminals()).collect::<Vec<_>>()))
+        .map(|id| id as usize)
+        .collect();
+    let (mut total, mut positions) = (0.0, 0usize);
+    for group in sentences.chunks(BATCH / 4) {
+        let width = group.iter().map(|s| s.len() + 1).max().unwrap_or(1).min(context);
+        let mut inputs = Vec::with_capacity(group.len() * width);
+        for sentence in group {
+            let mut row = vec![eos];
+            row.extend(corpus.encode(sentence));
+            row.resize(width, pad);
+            inputs.extend(row.iter().map(|&t| i64::from(t)));
+        }
+        let tokens =
+            Tensor::<2, Int>::from_data(TensorData::new(inputs, [group.len(), width]), &device);
+        let logits = model.forward(tokens);
+        let vocab = logits.dims()[2];
+        let log_q: Vec<f32> = log_softmax(logits, 2)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 log-probabilities");
+        for (row, sentence) in group.iter().enumerate() {
+            let exact = exact::NextToken::new(grammar, sentence);
+            for m in 0..=sentence.len().min(width - 1) {
+                let p = exact
+                    .distribution(m)
+                    .expect("a held-out sentence's prefixes are prefixes of sentences");
+                let at = (row * width + m) * vocab;
+                let q: Vec<f64> = class_ids
+                    .iter()
+                    .map(|&c| f64::from(log_q[at + c]).exp())
+                    .collect();
+                total += smoothed_kl(&p, &q);
+                positions += 1;
+            }
+        }
+    }
+    (total / positions.max(1) as f64, positions)
+}
+
+/// Measures a model trained on `corpus` with windows of `context` tokens.
+pub fn measure(
+    model: &Gpt,
+    corpus: &CfgCorpus,
+    settings: &GrammarEval,
+    context: usize,
+    seed: u64,
+) -> GrammarMetrics {
+    let grammar = corpus.grammar();
+    let eos = corpus.vocab().eos();
+    let key = StreamKey::new(seed, &["part1", "generate", grammar.name()]);
+    let held_out = |count: usize| -> Vec<Vec<u32>> {
+        (0..count as u64)
+            .map(|i| corpus.sentence(corpus.people() as u64 + i))
+            .collect()
+    };
+
+    // From <bos>.
+    let mut from_bos = Vec::with_capacity(settings.samples);
+    for start in (0..settings.samples).step_by(BATCH) {
+        let rows = BATCH.min(settings.samples - start);
+        let prompts = vec![vec![eos]; rows];
+        from_bos.extend(generate(
+            model,
+            &prompts,
+            context,
+            settings.temperature,
+            &key,
+            start as u64,
+            eos,
+        ));
+    }
+    let mut verify_seconds = 0.0;
+    let mut verified = 0usize;
+    let mut is_valid = |terminals: Option<Vec<u32>>| match terminals {
+        Some(t) => {
+            let started = Instant::now();
+            let ok = verify::is_sentence(grammar, &t);
+            verify_seconds += started.elapsed().as_secs_f64();
+            verified += 1;
+            ok
+        }
+        None => false,
+    };
+    let correct = from_bos
+        .iter()
+        .filter(|g| is_valid(finished_terminals(corpus, &[], g)))
+        .count();
+
+    // Cut-c: continue the first c tokens of held-out sentences longer than c.
+    let prompts: Vec<Vec<u32>> = held_out(settings.cut_samples)
+        .into_iter()
+        .map(|s| {
+            let mut prompt = vec![eos];
+            prompt.extend(corpus.encode(&s[..settings.cut.min(s.len())]));
+            prompt
+        })
+        .collect();
+    let mut cut_correct = 0usize;
+    for (batch_index, group) in prompts.chunks(BATCH).enumerate() {
+        let first = (settings.samples + batch_index * BATCH) as u64;
+        let generations = generate(model, group, context, settings.temperature, &key, first, eos);
+        cut_correct += group
+            .iter()
+            .zip(&generations)
+            .filter(|(prompt, g)| is_valid(finished_terminals(corpus, &prompt[1..], g)))
+            .count();
+    }
+
+    let kl_sentences: Vec<Vec<u32>> = held_out(settings.kl_sentences)
+        .into_iter()
+        .filter(|s| s.len() < context)
+        .collect();
+    let (kl, kl_positions) = mean_kl(model, corpus, &kl_sentences, context);
+
+    let (entropy, stderr) = exact::sentence_entropy(grammar, seed, 200);
+    let samples = from_bos.len().max(1) as f64;
+    GrammarMetrics {
+        grammar: grammar.name().to_owned(),
+        samples: from_bos.len(),
+        accuracy: correct as f64 / samples,
+        unfinished: from_bos.iter().filter(|g| !g.finished).count(),
+        cut: settings.cut,
+        cut_samples: prompts.len(),
+        cut_accuracy: cut_correct as f64 / prompts.len().max(1) as f64,
+        kl,
+        kl_positions,
+        generated_entropy_bits: -from_bos.iter().map(|g| g.log_q).sum::<f64>()
+            / samples
+            / std::f64::consts::LN_2,
+        grammar_entropy_bits: entropy / std::f64::consts::LN_2,
+        grammar_entropy_stderr_bits: stderr / std::f64::consts::LN_2,
+        mean_generated_length: from_bos.iter().map(|g| g.tokens.len() as f64).sum::<f64>()
+            / samples,
+        expected_length: exact::expected_length(grammar),
+        verifier_ms: 1e3 * verify_seconds / verified.max(1) as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smoothed_kl_is_zero_for_equal_and_positive_otherwise() {
+        let p = [0.0, 0.5, 0.5, 0.0];
+        assert!(smoothed_kl(&p, &p).abs() < 1e-12);
+        let q = [0.25, 0.25, 0.25, 0.25];
+        // Without smoothing KL = ln 2; the ε terms change it only slightly.
+        assert!((smoothed_kl(&p, &q) - 2f64.ln()).abs() < 1e-3);
+        // A q that misses p's support is bounded by the smoothing, not infinite.
+        let miss = [1.0, 0.0, 0.0, 0.0];
+        assert!(smoothed_kl(&p, &miss).is_finite());
+    }
+
+    #[test]
+    fn inverse_cdf_sampling_follows_the_cumulative_sums() {
+        let p = [0.1f32, 0.0, 0.6, 0.3];
+        assert_eq!(sample(&p, 0.05), 0);
+        assert_eq!(sample(&p, 0.1), 2);
+        assert_eq!(sample(&p, 0.69), 2);
+        assert_eq!(sample(&p, 0.71), 3);
+        assert_eq!(sample(&p, 0.999_999), 3);
+    }
+}
