@@ -42,6 +42,7 @@ fn a_few_steps_on_wgpu_match_flex() {
         source.as_ref(),
         recipe.context,
         recipe.loss_mask,
+        recipe.packing,
         spec.seed,
         recipe.exposures,
     );

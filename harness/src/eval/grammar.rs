@@ -175,17 +175,18 @@ fn generate(
     }
 }
 
-/// Inverse-CDF draw from `p` with the uniform `u`.
+/// Inverse-CDF draw from `p` with the uniform `u`; never an entry of probability 0 (rounding
+/// can leave the cumulative sum just below `u`: then the last possible entry).
 fn sample(p: &[f32], u: f64) -> usize {
     let total: f64 = p.iter().map(|&x| f64::from(x)).sum();
     let mut acc = 0.0;
     for (i, &x) in p.iter().enumerate() {
         acc += f64::from(x) / total;
-        if u < acc {
+        if u < acc && x > 0.0 {
             return i;
         }
     }
-    p.len() - 1
+    p.iter().rposition(|&x| x > 0.0).unwrap_or(0)
 }
 
 /// The terminals of `prompt` + `generation` (vocabulary ids), or `None` when the generation did
@@ -381,6 +382,52 @@ mod tests {
         assert!(smoothed_kl(&p, &miss).is_finite());
     }
 
+    /// The scoring path accepts the grammar's own sentences, in both forms it sees them (from
+    /// `<bos>`, and as a prompt plus continuation), and rejects unfinished or corrupted ones.
+    #[test]
+    fn grammar_sentences_score_as_correct_and_corruptions_do_not() {
+        let spec = crate::suite::CfgSpec {
+            name: "t".into(),
+            grammar: "cfg3b".into(),
+            sentences: 10,
+            sha256: None,
+        };
+        let corpus = CfgCorpus::new(&spec, 3);
+        let grammar = corpus.grammar();
+        let correct = |prompt: &[u32], generation: &Generation| {
+            finished_terminals(&corpus, prompt, generation)
+                .is_some_and(|t| verify::is_sentence(grammar, &t))
+        };
+        for index in 0..10 {
+            let ids = corpus.encode(&corpus.sentence(index));
+            let whole = Generation {
+                tokens: ids.clone(),
+                finished: true,
+                log_q: 0.0,
+            };
+            assert!(correct(&[], &whole));
+            let continued = Generation {
+                tokens: ids[50..].to_vec(),
+                finished: true,
+                log_q: 0.0,
+            };
+            assert!(correct(&ids[..50], &continued));
+            let unfinished = Generation {
+                finished: false,
+                ..whole
+            };
+            assert!(!correct(&[], &unfinished));
+            let mut padded = ids.clone();
+            padded[7] = corpus.vocab().pad();
+            let with_pad = Generation {
+                tokens: padded,
+                finished: true,
+                log_q: 0.0,
+            };
+            assert!(!correct(&[], &with_pad));
+        }
+    }
+
     #[test]
     fn inverse_cdf_sampling_follows_the_cumulative_sums() {
         let p = [0.1f32, 0.0, 0.6, 0.3];
@@ -389,5 +436,6 @@ mod tests {
         assert_eq!(sample(&p, 0.69), 2);
         assert_eq!(sample(&p, 0.71), 3);
         assert_eq!(sample(&p, 0.999_999), 3);
+        assert_eq!(sample(&[0.5, 0.5, 0.0], 1.0), 1, "never a zero-probability entry");
     }
 }

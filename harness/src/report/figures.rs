@@ -45,9 +45,29 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
             (lo.min(v), hi.max(v))
         });
     if lo > hi {
-        (0.1, 10.0)
+        return (0.1, 10.0);
+    }
+    // At least a decade, so that a log axis has ticks to label.
+    let widen = (10.0 / (hi / lo * 2.25)).max(1.0).sqrt();
+    (lo / 1.5 / widen, hi * 1.5 * widen)
+}
+
+/// A tick label with three significant digits and no float noise (`0.30000000000000004`).
+fn tick(value: &f64) -> String {
+    let v = *value;
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs().log10().floor();
+    if !(-3.0..5.0).contains(&magnitude) {
+        return format!("{v:.1e}");
+    }
+    let decimals = (2.0 - magnitude).max(0.0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
-        (lo / 1.5, hi * 1.5)
+        text
     }
 }
 
@@ -79,6 +99,8 @@ where
         .configure_mesh()
         .x_desc(&figure.x_label)
         .y_desc(&figure.y_label)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .draw()
         .map_err(error)?;
     for (i, (name, f)) in figure.lines.iter().enumerate() {
@@ -130,4 +152,26 @@ pub fn render(figure: &Figure, dir: &Path) -> Result<String> {
     let png = dir.join(format!("{}.png", figure.name));
     draw(BitMapBackend::new(&png, size).into_drawing_area(), figure)?;
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick(&0.30000000000000004), "0.3");
+        assert_eq!(tick(&200000.00000000003), "2.0e5");
+        assert_eq!(tick(&1500.0), "1500");
+        assert_eq!(tick(&0.125), "0.125");
+        assert_eq!(tick(&2.0), "2");
+    }
+
+    #[test]
+    fn narrow_ranges_are_widened_to_a_decade() {
+        let (lo, hi) = bounds([200_000.0, 233_000.0].into_iter());
+        assert!(hi / lo >= 10.0 - 1e-9 && lo < 200_000.0 && hi > 233_000.0);
+        let (lo, hi) = bounds([1.0, 1000.0].into_iter());
+        assert!((lo - 1.0 / 1.5).abs() < 1e-12 && (hi - 1500.0).abs() < 1e-9);
+    }
 }
