@@ -1,6 +1,6 @@
 //! The GPU code path: the same model and trainer on burn's `wgpu` device (cubecl kernels; in CI
 //! over Mesa's software Vulkan driver lavapipe) must train like `flex`. Built only with
-//! `--features wgpu`, which the README's test command and `.ci/run` enable.
+//! `--features wgpu`; `.ci/run` installs lavapipe and runs it after the README's test command.
 #![cfg(feature = "wgpu")]
 
 use burn::module::Module;

@@ -322,3 +322,45 @@ fn render_html(summary: &Summary, svgs: &[String]) -> Result<String> {
         anyhow::anyhow!("rendering the report: {message}")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Zero is a measurement and a bound, not a missing value (tera treats 0 as false).
+    #[test]
+    fn a_measured_zero_and_a_zero_bound_are_shown() {
+        let claim: claims::Claim = toml::from_str(
+            "id = \"Z\"\npaper = \"p\"\nstatement = \"s\"\nestimator = \"generation-accuracy\"\n\
+             at_least = 0.0\nbinding_scales = []",
+        )
+        .unwrap();
+        let summary = Summary {
+            suite: "part1".into(),
+            suite_version: 1,
+            suite_sha256: String::new(),
+            paper: String::new(),
+            scale: Scale::Smoke,
+            code_revisions: Vec::new(),
+            devices: Vec::new(),
+            train_seconds: 0.0,
+            eval_seconds: 0.0,
+            data_sha256: Vec::new(),
+            claims: vec![Outcome {
+                claim,
+                measured: Some(0.0),
+                evidence: "e".into(),
+                verdict: Verdict::Pass,
+            }],
+            columns: Vec::new(),
+            runs: Vec::new(),
+            method: String::new(),
+        };
+        let html = render_html(&summary, &[]).unwrap();
+        assert!(html.contains("≥ 0"), "the bound");
+        assert!(
+            html.contains("<td class=\"num\">0<div"),
+            "the measurement: {html}"
+        );
+    }
+}
