@@ -186,7 +186,10 @@ fn part1_smoke_scale_measures_grammar_models() {
             let v = g[share].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&v), "{id}: {share} = {v}");
         }
-        assert!(g["kl"].as_f64().unwrap() > 0.0, "{id}: KL of an imperfect model");
+        assert!(
+            g["kl"].as_f64().unwrap() > 0.0,
+            "{id}: KL of an imperfect model"
+        );
         assert!(g["kl_positions"].as_u64().unwrap() > 50 * 100);
         // cfg3b's sentence entropy, computed exactly, is the same for every run.
         let h = g["grammar_entropy_bits"].as_f64().unwrap();

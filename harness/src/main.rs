@@ -1,7 +1,8 @@
 /// mimalloc, told to keep what it frees: training allocates and frees tens of MB per op
 /// (attention scores), and an allocator that hands such blocks back to the OS faults every page
 /// in again on the next step. Measured on a cfg3b step (4 layers, 4 heads, 16 × 512 tokens):
-/// glibc's allocator spends a third of the wall time in the kernel; this setup about 2%.
+/// glibc's allocator spends a third of the wall time in the kernel, this setup 2–5%; the
+/// `plm bench train` shapes run 31–68% faster.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

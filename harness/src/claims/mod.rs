@@ -337,7 +337,13 @@ pub fn evaluate(claim: &Claim, manifests: &[Manifest], scale: Scale) -> Outcome 
             (rg.kl > 0.0).then(|| {
                 (
                     ag.kl / rg.kl,
-                    format!("KL {:.4} ({}) / {:.4} ({})", ag.kl, a.label(), rg.kl, r.label()),
+                    format!(
+                        "KL {:.4} ({}) / {:.4} ({})",
+                        ag.kl,
+                        a.label(),
+                        rg.kl,
+                        r.label()
+                    ),
                 )
             })
         }),

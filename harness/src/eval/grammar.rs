@@ -220,7 +220,12 @@ fn smoothed_kl(p: &[f64], q: &[f64]) -> f64 {
 
 /// Mean KL(p* ‖ q) over every position of `sentences` (terminal ids; each shorter than
 /// `context`): returns (mean, positions).
-fn mean_kl(model: &Gpt, corpus: &CfgCorpus, sentences: &[Vec<u32>], context: usize) -> (f64, usize) {
+fn mean_kl(
+    model: &Gpt,
+    corpus: &CfgCorpus,
+    sentences: &[Vec<u32>],
+    context: usize,
+) -> (f64, usize) {
     let device = model.device();
     let grammar = corpus.grammar();
     let (eos, pad) = (corpus.vocab().eos(), corpus.vocab().pad());
@@ -231,7 +236,12 @@ fn mean_kl(model: &Gpt, corpus: &CfgCorpus, sentences: &[Vec<u32>], context: usi
         .collect();
     let (mut total, mut positions) = (0.0, 0usize);
     for group in sentences.chunks(BATCH / 4) {
-        let width = group.iter().map(|s| s.len() + 1).max().unwrap_or(1).min(context);
+        let width = group
+            .iter()
+            .map(|s| s.len() + 1)
+            .max()
+            .unwrap_or(1)
+            .min(context);
         let mut inputs = Vec::with_capacity(group.len() * width);
         for sentence in group {
             let mut row = vec![eos];
@@ -328,7 +338,15 @@ pub fn measure(
     let mut cut_correct = 0usize;
     for (batch_index, group) in prompts.chunks(BATCH).enumerate() {
         let first = (settings.samples + batch_index * BATCH) as u64;
-        let generations = generate(model, group, context, settings.temperature, &key, first, eos);
+        let generations = generate(
+            model,
+            group,
+            context,
+            settings.temperature,
+            &key,
+            first,
+            eos,
+        );
         cut_correct += group
             .iter()
             .zip(&generations)
@@ -436,6 +454,10 @@ mod tests {
         assert_eq!(sample(&p, 0.69), 2);
         assert_eq!(sample(&p, 0.71), 3);
         assert_eq!(sample(&p, 0.999_999), 3);
-        assert_eq!(sample(&[0.5, 0.5, 0.0], 1.0), 1, "never a zero-probability entry");
+        assert_eq!(
+            sample(&[0.5, 0.5, 0.0], 1.0),
+            1,
+            "never a zero-probability entry"
+        );
     }
 }

@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::{self, names::name_space, pools, stream::hex};
 use crate::data::cfg::corpus::CfgCorpus;
+use crate::data::{self, names::name_space, pools, stream::hex};
 use crate::eval::capacity::{self, Knowledge, Losses};
 use crate::eval::grammar::{self, GrammarEval, GrammarMetrics};
 use crate::eval::quantize::quantize;

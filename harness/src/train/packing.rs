@@ -201,7 +201,7 @@ impl<'a> Packer<'a> {
         }
         if self.mask == LossMask::ValuesOnly {
             return Some(Err(
-                "loss_mask `values-only` needs packing `whole-documents`".into()
+                "loss_mask `values-only` needs packing `whole-documents`".into(),
             ));
         }
         mask.resize(tokens.len() - 1, 1.0);
@@ -393,7 +393,14 @@ mod tests {
     #[test]
     fn rounds_expose_every_person_once_and_windows_never_repeat_a_person() {
         let source = biod(37, 3);
-        let mut packer = Packer::new(&source, 40, LossMask::AllTokens, Packing::WholeDocuments, 1, 5);
+        let mut packer = Packer::new(
+            &source,
+            40,
+            LossMask::AllTokens,
+            Packing::WholeDocuments,
+            1,
+            5,
+        );
         let (mut tokens, mut mask) = (Vec::new(), Vec::new());
         let mut exposures: HashMap<Vec<u32>, u32> = HashMap::new();
         while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
@@ -421,7 +428,14 @@ mod tests {
         let source = biod(50, 1);
         let plan = schedule(&source, 64, 4, Packing::WholeDocuments, 1, 10).unwrap();
         assert_eq!(plan.steps, plan.windows.div_ceil(4));
-        let mut packer = Packer::new(&source, 64, LossMask::AllTokens, Packing::WholeDocuments, 1, 10);
+        let mut packer = Packer::new(
+            &source,
+            64,
+            LossMask::AllTokens,
+            Packing::WholeDocuments,
+            1,
+            10,
+        );
         let mut batches = 0;
         while let Some(batch) = packer.next_batch(4) {
             let batch = batch.unwrap();
@@ -439,7 +453,14 @@ mod tests {
     #[test]
     fn values_only_mask_covers_exactly_the_value_tokens() {
         let source = biod(5, 1);
-        let mut packer = Packer::new(&source, 64, LossMask::ValuesOnly, Packing::WholeDocuments, 1, 1);
+        let mut packer = Packer::new(
+            &source,
+            64,
+            LossMask::ValuesOnly,
+            Packing::WholeDocuments,
+            1,
+            1,
+        );
         let (mut tokens, mut mask) = (Vec::new(), Vec::new());
         packer.next_window(&mut tokens, &mut mask).unwrap().unwrap();
         let value_ids: HashSet<u32> = (0..8)
@@ -458,20 +479,16 @@ mod tests {
         // 7 × 16 = 112 tokens leave a partial last window.
         let source = biod(7, 2);
         let context = 12;
-        let mut packer = Packer::new(
-            &source,
-            context,
-            LossMask::AllTokens,
-            Packing::Stream,
-            3,
-            2,
-        );
+        let mut packer = Packer::new(&source, context, LossMask::AllTokens, Packing::Stream, 3, 2);
         let (mut tokens, mut mask) = (Vec::new(), Vec::new());
         let mut rounds: Vec<Vec<u32>> = vec![Vec::new()];
         while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
             result.unwrap();
             let real = mask.iter().filter(|&&m| m > 0.0).count();
-            assert!(mask[..real].iter().all(|&m| m == 1.0), "loss on every real token");
+            assert!(
+                mask[..real].iter().all(|&m| m == 1.0),
+                "loss on every real token"
+            );
             let stream = rounds.last_mut().unwrap();
             if stream.is_empty() {
                 stream.push(tokens[0]);
@@ -486,7 +503,10 @@ mod tests {
         for (round, stream) in rounds.iter().enumerate() {
             let mut expected = vec![0];
             let mut order: Vec<u64> = (0..7).map(|p| p + 7 * (round as u64 % 2)).collect();
-            shuffle(&mut StreamKey::new(3, &["train", "shuffle"]).rng(round as u64, 0), &mut order);
+            shuffle(
+                &mut StreamKey::new(3, &["train", "shuffle"]).rng(round as u64, 0),
+                &mut order,
+            );
             let mut doc = Doc::default();
             for index in order {
                 source.doc(index, &mut doc);
@@ -503,7 +523,14 @@ mod tests {
     #[test]
     fn a_document_longer_than_the_window_is_an_error() {
         let source = biod(3, 1);
-        let mut packer = Packer::new(&source, 8, LossMask::AllTokens, Packing::WholeDocuments, 1, 1);
+        let mut packer = Packer::new(
+            &source,
+            8,
+            LossMask::AllTokens,
+            Packing::WholeDocuments,
+            1,
+            1,
+        );
         let error = packer.next_batch(2).unwrap().unwrap_err();
         assert!(error.contains("does not fit"), "{error}");
     }

@@ -42,12 +42,18 @@ impl CfgCorpus {
 
     /// Terminal ids → vocabulary ids.
     pub fn encode(&self, terminals: &[u32]) -> Vec<u32> {
-        terminals.iter().map(|&t| self.token_of[t as usize]).collect()
+        terminals
+            .iter()
+            .map(|&t| self.token_of[t as usize])
+            .collect()
     }
 
     /// The terminal a vocabulary id stands for; `None` for `<eos>` and `<pad>`.
     pub fn terminal(&self, token: u32) -> Option<u32> {
-        self.token_of.iter().position(|&id| id == token).map(|t| t as u32)
+        self.token_of
+            .iter()
+            .position(|&id| id == token)
+            .map(|t| t as u32)
     }
 
     /// Sentence `index` as terminal ids (the stream the training documents come from).
@@ -91,7 +97,11 @@ mod tests {
         assert_eq!(corpus.vocab().len(), 2 + 3);
         let mut doc = Doc::default();
         corpus.doc(2, &mut doc);
-        let back: Vec<u32> = doc.tokens.iter().map(|&id| corpus.terminal(id).unwrap()).collect();
+        let back: Vec<u32> = doc
+            .tokens
+            .iter()
+            .map(|&id| corpus.terminal(id).unwrap())
+            .collect();
         assert_eq!(back, corpus.grammar().sample(5, 2));
         assert_eq!(corpus.terminal(corpus.vocab().eos()), None);
         assert_eq!(corpus.vocab().decode(&corpus.encode(&[3, 1, 2])), "3 1 2");
