@@ -162,22 +162,30 @@ impl<'a> Packer<'a> {
         tokens: &mut Vec<u32>,
         mask: &mut Vec<f32>,
     ) -> Option<Result<(), String>> {
+        let eos = self.source.vocab().eos();
+        tokens.clear();
+        mask.clear();
         match self.packing {
-            Packing::WholeDocuments => self.next_whole_window(tokens, mask),
-            Packing::Stream => self.next_stream_window(tokens, mask),
+            Packing::WholeDocuments => {
+                tokens.push(eos);
+                self.fill_whole_window(tokens, mask)
+            }
+            Packing::Stream => {
+                // A round's stream starts with <eos>; after a full window, with that window's
+                // last token.
+                tokens.push(self.carry.take().unwrap_or(eos));
+                self.fill_stream_window(tokens, mask)
+            }
         }
     }
 
-    fn next_stream_window(
+    /// Continues a window that holds its first token.
+    fn fill_stream_window(
         &mut self,
         tokens: &mut Vec<u32>,
         mask: &mut Vec<f32>,
     ) -> Option<Result<(), String>> {
         let (eos, pad) = (self.source.vocab().eos(), self.source.vocab().pad());
-        tokens.clear();
-        mask.clear();
-        // A round's stream starts with <eos>; after a full window, with that window's last token.
-        tokens.push(self.carry.take().unwrap_or(eos));
         while tokens.len() < self.context + 1 {
             if !self.pending && !self.fetch_document() {
                 // A window never spans two rounds: close it, unless nothing is in it yet (then
@@ -213,15 +221,13 @@ impl<'a> Packer<'a> {
         Some(Ok(()))
     }
 
-    fn next_whole_window(
+    /// Continues a window that holds its opening `<eos>`.
+    fn fill_whole_window(
         &mut self,
         tokens: &mut Vec<u32>,
         mask: &mut Vec<f32>,
     ) -> Option<Result<(), String>> {
         let (eos, pad) = (self.source.vocab().eos(), self.source.vocab().pad());
-        tokens.clear();
-        mask.clear();
-        tokens.push(eos);
         loop {
             if !self.pending && !self.fetch_document() {
                 // A window never spans two rounds.
