@@ -7,6 +7,14 @@ default:
 reproduce part scale="cpu":
     cargo run --release -- reproduce {{part}} --scale {{scale}}
 
+# The planned runs of a part at a scale (ids for `plm run --id`), then `plm collect`.
+plan part scale="cpu":
+    cargo run --release -- plan {{part}} --scale {{scale}}
+
+# Judge the claims and render the report from the runs finished so far.
+collect part scale="cpu":
+    cargo run --release -- collect {{part}} --scale {{scale}}
+
 # Generate a part's datasets at a scale and check their pinned hashes.
 data part="part3.3" scale="smoke":
     cargo run --release -- data {{part}} --scale {{scale}}

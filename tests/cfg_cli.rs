@@ -120,7 +120,7 @@ fn stats_print_the_exact_expected_length_and_entropy() {
         .assert()
         .success();
     let stdout = String::from_utf8(output.get_output().stdout.clone()).unwrap();
-    // PAPERS.md §2.1 gives 249.9 for cfg3f's exact expected length.
+    // An independent reimplementation gives 249.9 for cfg3f's exact expected length.
     assert!(
         stdout.contains("expected length     249.860 tokens"),
         "{stdout}"

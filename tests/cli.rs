@@ -15,6 +15,17 @@ fn suite_text() -> String {
     fs::read_to_string(repo().join("suites/part3.3/v1.toml")).unwrap()
 }
 
+/// The first `tokens = "…"` pin of a suite (biod-n100's at the smoke scale).
+fn first_pinned_tokens_hash(text: &str) -> String {
+    text.lines()
+        .find(|l| l.contains("tokens = "))
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
+
 fn plm() -> Command {
     let mut cmd = Command::cargo_bin("plm").unwrap();
     cmd.current_dir(repo());
@@ -104,20 +115,39 @@ fn written_streams_hash_to_the_pinned_values() {
 #[test]
 fn a_changed_pin_fails_naming_the_dataset() {
     let text = suite_text();
-    let pinned = text
-        .lines()
-        .find(|l| l.contains("tokens = "))
-        .unwrap()
-        .split('"')
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let pinned = first_pinned_tokens_hash(&text);
     let (status, stderr, _, _dir) = data_on(&text.replacen(&pinned, &"0".repeat(64), 1));
     assert_eq!(status, 1);
     assert!(
         stderr.contains("hash mismatch") && stderr.contains("dataset `biod-n100`"),
         "{stderr}"
     );
+}
+
+/// `plm reproduce` reports a changed pin as `plm data` does: exit 1, before any training.
+#[test]
+fn reproduce_stops_on_a_changed_pin_with_the_same_status_as_data() {
+    let text = suite_text();
+    let pinned = first_pinned_tokens_hash(&text);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v1.toml");
+    fs::write(&file, text.replacen(&pinned, &"0".repeat(64), 1)).unwrap();
+    let out = dir.path().join("artifacts");
+    plm()
+        .args([
+            "reproduce",
+            file.to_str().unwrap(),
+            "--scale",
+            "smoke",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("hash mismatch").and(predicate::str::contains("biod-n100")),
+        );
+    assert!(!out.join("part3.3/smoke/runs").exists(), "nothing trained");
 }
 
 #[test]
@@ -187,6 +217,14 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
         (
             text.replacen("alphabet = 32", "alphabet = -3", 1),
             "datasets[0].alphabet",
+        ),
+        (
+            text.replacen("settings = { bits = 8 }", "settings = { bits = \"8\" }", 1),
+            "field `claims[3].settings",
+        ),
+        (
+            text.replacen("name = \"part3.3\"", "name = \"part3.9\"", 1),
+            "no part named `part3.9`",
         ),
         (
             format!(

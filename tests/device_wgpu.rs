@@ -8,9 +8,10 @@ use burn::prelude::*;
 use burn::store::ModuleRecord;
 use plm::data;
 use plm::model::Gpt;
+use plm::spec::TrainSpec;
+use plm::train::DeviceChoice;
 use plm::train::packing::Packer;
 use plm::train::trainer::{optimizer, train_step, weights_sha256};
-use plm::train::{DeviceChoice, TrainSpec};
 
 #[test]
 fn a_few_steps_on_wgpu_match_flex() {

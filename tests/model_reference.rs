@@ -3,7 +3,8 @@
 //! logits it computes; our burn model loaded with the same weights must agree within 1e-4.
 
 use burn::prelude::*;
-use plm::model::{Gpt, ModelConfig};
+use plm::model::Gpt;
+use plm::spec::ModelConfig;
 use serde_json::Value;
 
 fn floats(value: &Value) -> Vec<f32> {

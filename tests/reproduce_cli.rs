@@ -1,6 +1,7 @@
-//! `plm reproduce part3.3 --scale smoke` end to end: every claim gets a verdict in the report,
-//! manifests hold what the capacity formula needs, finished runs are cached, and `plm report`
-//! re-renders without training. The bits are recomputed here from the manifest alone.
+//! `plm reproduce part3.3 --scale smoke` end to end, run twice at once on one artifacts folder:
+//! both processes exit cleanly, every claim gets a verdict in the report, manifests hold what the
+//! capacity formula needs, finished runs are cached, and `plm collect` re-renders without
+//! training. The bits are recomputed here from the manifest alone.
 
 use std::path::Path;
 
@@ -52,18 +53,38 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     let run = |args: &[&str]| {
         plm()
             .args(args)
-            .arg("--artifacts")
+            .arg("--out")
             .arg(artifacts.path())
             .output()
             .unwrap()
     };
-    let first = run(&["reproduce", "part3", "--scale", "smoke"]);
-    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
-    assert!(
-        first.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    // Two processes on one folder: they share the runs (each trains what the other has not
+    // locked) and both write a complete summary.
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo_bin!("plm"))
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .args(["reproduce", "part3", "--scale", "smoke", "--out"])
+            .arg(artifacts.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    let mut waited = Vec::new();
+    for child in [first, second] {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        waited.push(String::from_utf8_lossy(&output.stdout).to_string());
+    }
+    let trained = |stdout: &str| stdout.lines().filter(|l| l.starts_with('[')).count();
+    assert_eq!(trained(&waited[0]), 4, "{}", waited[0]);
+    assert_eq!(trained(&waited[1]), 4, "{}", waited[1]);
 
     let scale = artifacts.path().join("part3.3/smoke");
     let summary = json(&scale.join("summary.json"));
@@ -99,16 +120,22 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
         );
     }
 
-    let ids: Vec<String> = serde_json::from_value(json(&scale.join("runs.json"))).unwrap();
+    let plan = json(&scale.join("plan.json"));
+    let ids: Vec<String> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids.len(), summary["runs"].as_array().unwrap().len());
     for id in &ids {
         let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
         for field in [
             "code_revision",
+            "code_epoch",
             "device",
             "weights_sha256",
             "data_sha256",
-            "train_seconds",
         ] {
             assert!(!manifest[field].is_null(), "{id}: manifest records {field}");
         }
@@ -124,9 +151,8 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     }
 
     // A second run trains nothing: every manifest is reused as is.
-    let train_seconds = |id: &str| {
-        json(&scale.join("runs").join(id).join("manifest.json"))["train_seconds"].clone()
-    };
+    let train_seconds =
+        |id: &str| json(&scale.join("runs").join(id).join("timing.json"))["train_seconds"].clone();
     let before: Vec<Value> = ids.iter().map(|id| train_seconds(id)).collect();
     assert!(
         run(&["reproduce", "part3.3", "--scale", "smoke"])
@@ -139,7 +165,7 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     );
 
     std::fs::remove_file(scale.join("report.html")).unwrap();
-    let rerender = plm().arg("report").arg(&scale).output().unwrap();
+    let rerender = run(&["collect", "part3.3", "--scale", "smoke"]);
     assert!(
         rerender.status.success(),
         "{}",
@@ -154,7 +180,7 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
 fn part1_smoke_scale_measures_grammar_models() {
     let artifacts = tempfile::tempdir().unwrap();
     let output = plm()
-        .args(["reproduce", "part1", "--scale", "smoke", "--artifacts"])
+        .args(["reproduce", "part1", "--scale", "smoke", "--out"])
         .arg(artifacts.path())
         .output()
         .unwrap();
@@ -175,12 +201,16 @@ fn part1_smoke_scale_measures_grammar_models() {
     let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
     assert!(html.contains("<td>P1-R1</td>") && html.contains("cut accuracy"));
 
-    let ids: Vec<String> = serde_json::from_value(json(&scale.join("runs.json"))).unwrap();
+    let ids: Vec<String> = json(&scale.join("plan.json"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids.len(), 2, "a rotary and an absolute model");
     for id in &ids {
         let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
         let g = &manifest["measurements"]["grammar"];
-        assert_eq!(manifest["measurements"]["kind"], "grammar");
         assert_eq!(g["samples"], 500);
         for share in ["accuracy", "cut_accuracy"] {
             let v = g[share].as_f64().unwrap();

@@ -1,14 +1,23 @@
 //! plm: the *Physics of Language Models* papers as runnable, versioned, checkable experiments.
 //!
-//! Data flows one way: [`suite`] (what to run) → [`data`] (deterministic generators) → train →
-//! measure → claims → report. See ARCHITECTURE.md for the map of the repository.
+//! Layers import only downward (a test checks it, `tests/layers.rs`):
+//! [`util`], [`figure`], [`progress`] → [`spec`] (plain data) → [`data`] (generators) →
+//! [`model`], [`train`] → [`run`] (planned runs, manifests) → [`parts`] (one folder per part) →
+//! [`suite`] (loading and checking suite files) → [`claims`], [`report`], [`artifacts`] →
+//! [`driver`] (reproduce = plan + run each + collect) → [`cli`]. See ARCHITECTURE.md.
 
+pub mod artifacts;
 pub mod claims;
 pub mod cli;
 pub mod data;
-pub mod eval;
+pub mod driver;
+pub mod figure;
 pub mod model;
+pub mod parts;
+pub mod progress;
 pub mod report;
 pub mod run;
+pub mod spec;
 pub mod suite;
 pub mod train;
+pub mod util;

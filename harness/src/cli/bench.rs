@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::Outcome;
 use crate::data::bios::Bios;
 use crate::data::{Doc, DocSource};
-use crate::model::{Gpt, ModelConfig};
-use crate::suite::BiosSpec;
+use crate::model::Gpt;
+use crate::spec::{BiosSpec, ModelConfig};
 use crate::train::DeviceChoice;
 use crate::train::packing::Batch;
 use crate::train::trainer::{optimizer, train_step};
@@ -149,7 +149,7 @@ fn bench_train(
         None
     };
     let burn_device = device.device()?.autodiff();
-    let recipe: crate::train::Recipe = toml::from_str(&format!(
+    let recipe: crate::spec::Recipe = toml::from_str(&format!(
         "exposures = 1\nbatch = {batch}\ncontext = {context}\nlr = 1e-3"
     ))?;
     println!(

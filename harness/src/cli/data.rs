@@ -4,13 +4,14 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{Outcome, progress_bar};
+use super::Outcome;
 use crate::data::{build, stream};
-use crate::suite::{Scale, Suite, locate};
+use crate::spec::Scale;
+use crate::suite::{self, locate};
 
 pub fn run(suites_dir: &Path, part: &str, scale: Scale, out: Option<&Path>) -> Result<Outcome> {
     let file = locate(part, suites_dir)?;
-    let suite = Suite::load(&file)?;
+    let suite = suite::load(&file)?;
     if let Some(out) = out {
         std::fs::create_dir_all(out)
             .with_context(|| format!("cannot create output folder {}", out.display()))?;
@@ -35,7 +36,7 @@ pub fn run(suites_dir: &Path, part: &str, scale: Scale, out: Option<&Path>) -> R
     let mut mismatches = Vec::new();
     for spec in datasets {
         let source = build(spec, suite.seed);
-        let bar = progress_bar(spec.name());
+        let bar = crate::progress::bar(spec.name(), "docs");
         let summary = stream::summarize(source.as_ref(), spec.name(), out, &bar)
             .with_context(|| format!("writing dataset `{}`", spec.name()))?;
         bar.finish_and_clear();

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::Outcome;
-use crate::suite::{Suite, list_suites};
+use crate::suite::{self, list_suites};
 
 pub fn run(suites_dir: &Path) -> Result<Outcome> {
     println!(
@@ -13,7 +13,7 @@ pub fn run(suites_dir: &Path) -> Result<Outcome> {
         "part", "version", "scale", "datasets"
     );
     for (part, file) in list_suites(suites_dir)? {
-        let suite = Suite::load(&file)?;
+        let suite = suite::load(&file)?;
         for (scale, spec) in suite.scales.iter() {
             println!(
                 "{:<10} {:>7}  {:<6} {:>8}  {}",

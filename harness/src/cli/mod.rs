@@ -1,20 +1,21 @@
-//! The `plm` command line. Each subcommand lives in its own module; this file only parses
-//! arguments and maps outcomes to exit statuses: 0 success, 1 a check failed (e.g. a hash
-//! differs), 2 bad input (one line on stderr naming the file and field).
+//! The `plm` command line: parses arguments, calls the library, prints. Each subcommand lives in
+//! its own module. Exit statuses: 0 success, 1 a check failed (a data hash differs from its pin,
+//! a claim failed where it binds), 2 bad input (one line on stderr naming the file and field).
 
 mod bench;
 mod cfg;
 mod data;
 mod list;
-mod reproduce;
+mod pipeline;
 mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
-use crate::suite::Scale;
+use crate::spec::Scale;
+use crate::train::DeviceChoice;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +34,19 @@ struct Cli {
     command: Command,
 }
 
+/// Which suites, at which scale, with results where: shared by every command that runs suites.
+#[derive(Args, Clone)]
+struct Target {
+    /// A part (part3.3), a prefix (part3: every Part 3 suite) or a suite file.
+    part: String,
+    #[arg(long, value_enum, default_value = "cpu")]
+    scale: Scale,
+    /// Artifacts folder: run folders and reports go under OUT/<suite>/<scale>/ (default: the
+    /// repository's artifacts/).
+    #[arg(long, value_name = "OUT")]
+    out: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List the suites with their versions and scales.
@@ -43,20 +57,21 @@ enum Command {
     Data {
         /// A part (e.g. part3.3) or a path to a suite file.
         part: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, default_value = "cpu")]
         scale: Scale,
-        /// Also write each dataset (tokens, text, vocabulary) under DIR/<dataset>/.
-        #[arg(long, value_name = "DIR")]
+        /// Also write each dataset (tokens, text, vocabulary) under OUT/<dataset>/.
+        #[arg(long, value_name = "OUT")]
         out: Option<PathBuf>,
     },
     /// Train one model from a spec file (seed, dataset, model, recipe) into a run folder.
     Train {
         spec: PathBuf,
-        /// Run folder: checkpoint.bin while training; model.bpk and train.json when finished.
-        #[arg(long, value_name = "DIR")]
+        /// Run folder: checkpoint.bin while training; model.bpk, train.json and timing.json when
+        /// finished.
+        #[arg(long, value_name = "OUT")]
         out: PathBuf,
         #[arg(long, value_enum, default_value_t)]
-        device: crate::train::DeviceChoice,
+        device: DeviceChoice,
         /// Continue from the run folder's checkpoint.
         #[arg(long)]
         resume: bool,
@@ -69,21 +84,38 @@ enum Command {
         #[command(subcommand)]
         command: cfg::CfgCommand,
     },
-    /// Reproduce a part: check data, train every run of the scale (cached, resumable), measure,
-    /// judge the claims and write the report under ARTIFACTS/<suite>/<scale>/.
+    /// Reproduce a part: check data, train every planned run (cached, resumable), measure,
+    /// judge the claims and write the report (= plan + run each + collect).
     Reproduce {
-        /// A part (part3.3), a prefix (part3: every Part 3 suite) or a suite file.
-        part: String,
-        #[arg(long, value_enum, default_value = "cpu")]
-        scale: Scale,
+        #[command(flatten)]
+        target: Target,
         #[arg(long, value_enum, default_value_t)]
-        device: crate::train::DeviceChoice,
-        /// Where run folders and reports go (default: the repository's artifacts/).
-        #[arg(long, value_name = "DIR")]
-        artifacts: Option<PathBuf>,
+        device: DeviceChoice,
     },
-    /// Re-render a scale folder's report (e.g. artifacts/part3.3/smoke) from its manifests.
-    Report { dir: PathBuf },
+    /// List the runs of a scale: run id, label, estimated tokens, finished or not.
+    Plan {
+        #[command(flatten)]
+        target: Target,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train and measure exactly one planned run (resuming from its checkpoint; a no-op when its
+    /// manifest exists).
+    Run {
+        #[command(flatten)]
+        target: Target,
+        /// A run id from `plm plan`.
+        #[arg(long)]
+        id: String,
+        #[arg(long, value_enum, default_value_t)]
+        device: DeviceChoice,
+    },
+    /// Judge the claims and render the report from the manifests present, listing missing runs.
+    Collect {
+        #[command(flatten)]
+        target: Target,
+    },
     /// Measure throughput.
     Bench {
         #[command(subcommand)]
@@ -111,6 +143,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let artifacts = |target: &Target| {
+        target
+            .out
+            .clone()
+            .unwrap_or_else(|| crate::artifacts::default_root(&suites))
+    };
     let result = match cli.command {
         Command::List => list::run(&suites),
         Command::Schema => {
@@ -126,39 +164,39 @@ pub fn main() -> ExitCode {
             stop_after,
         } => train::run(&spec, &out, device, resume, stop_after),
         Command::Cfg { command } => cfg::run(command),
-        Command::Reproduce {
-            part,
-            scale,
+        Command::Reproduce { target, device } => pipeline::reproduce(
+            &suites,
+            &target.part,
+            target.scale,
+            &artifacts(&target),
             device,
-            artifacts,
-        } => {
-            let artifacts = artifacts.unwrap_or_else(|| suites.join("..").join("artifacts"));
-            reproduce::reproduce(&suites, &part, scale, device, &artifacts)
+        ),
+        Command::Plan { target, json } => pipeline::plan(
+            &suites,
+            &target.part,
+            target.scale,
+            &artifacts(&target),
+            json,
+        ),
+        Command::Run { target, id, device } => pipeline::run_one(
+            &suites,
+            &target.part,
+            target.scale,
+            &artifacts(&target),
+            &id,
+            device,
+        ),
+        Command::Collect { target } => {
+            pipeline::collect(&suites, &target.part, target.scale, &artifacts(&target))
         }
-        Command::Report { dir } => reproduce::rerender(&dir),
         Command::Bench { what } => bench::run(what),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(error) => {
-            let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
     }
-}
-
-/// A progress bar on stderr (hidden automatically when stderr is not a terminal).
-fn progress_bar(label: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{prefix:>14} [{bar:30}] {pos}/{len} docs {per_sec} eta {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_prefix(label.to_owned());
-    bar
 }

@@ -5,7 +5,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::Outcome;
-use crate::train::{DeviceChoice, TrainOptions, TrainSpec, train};
+use crate::spec::{Invalid, TrainSpec};
+use crate::train::{DeviceChoice, TrainOptions, train};
 
 pub fn run(
     spec_file: &Path,
@@ -16,23 +17,22 @@ pub fn run(
 ) -> Result<Outcome> {
     let text = std::fs::read_to_string(spec_file)
         .with_context(|| format!("cannot read {}", spec_file.display()))?;
-    let spec: TrainSpec = toml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: {}",
-            spec_file.display(),
-            e.message().split_whitespace().collect::<Vec<_>>().join(" ")
-        )
-    })?;
+    let spec: TrainSpec =
+        toml::from_str(&text).map_err(|e| Invalid::field("", e.message()).in_file(spec_file))?;
     let options = TrainOptions {
         device,
         resume,
         stop_after,
         progress: true,
     };
-    let trained = train(&spec, out, &options)?;
+    let trained = train(&spec, out, &options).map_err(|e| match e.downcast::<Invalid>() {
+        Ok(invalid) => invalid.in_file(spec_file).into(),
+        Err(other) => other,
+    })?;
     let r = &trained.report;
     let first = r.losses.iter().take(20).sum::<f32>() / r.losses.len().clamp(1, 20) as f32;
     let last = r.losses.iter().rev().take(20).sum::<f32>() / r.losses.len().clamp(1, 20) as f32;
+    let timing = &trained.timing;
     println!(
         "{} {}/{} steps on {} ({} threads): loss {first:.4} → {last:.4} (means of first/last 20), {:.0} tokens/s, {:.1}s",
         if r.finished { "finished" } else { "stopped at" },
@@ -40,8 +40,8 @@ pub fn run(
         r.schedule.steps,
         r.device,
         r.threads,
-        r.tokens_per_second,
-        r.seconds
+        timing.tokens_per_second,
+        timing.train_seconds
     );
     println!(
         "parameters {} (vocab {}/{} used), weights sha256 {}",

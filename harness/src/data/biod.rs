@@ -16,7 +16,7 @@ use super::pools::pools;
 use super::rng::{StreamKey, below, shuffle};
 use super::vocab::Vocab;
 use super::{Doc, DocSource, SpanKind};
-use crate::suite::BiodSpec;
+use crate::spec::BiodSpec;
 
 pub struct Biod {
     spec: BiodSpec,

@@ -11,12 +11,11 @@
 use std::sync::OnceLock;
 
 use super::names::{NameIndex, unique_names};
-use super::pools::{self, DAYS, FIRST_YEAR, GENDER, MONTHS, Template, YEARS};
-use super::qa::QUESTIONS;
+use super::pools::{self, DAYS, FIRST_YEAR, GENDER, MONTHS, QUESTIONS, Template, YEARS};
 use super::rng::{StreamKey, below, coin, index, shuffle};
 use super::vocab::Vocab;
 use super::{Doc, DocSource, SpanKind};
-use crate::suite::BiosSpec;
+use crate::spec::{BiosSpec, Invalid};
 
 /// How the documents of each person vary (the papers' augmentation names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,10 +35,10 @@ pub const AUGMENTATIONS: &str = "single, single+fullname, single+permuteK, singl
 
 impl Augmentation {
     /// Parses a paper-style name; `entries` is required by `fresh` and forbidden otherwise.
-    /// Errors are `(field, message)` with field `augmentation` or `entries`.
-    pub fn parse(name: &str, entries: Option<u32>) -> Result<Self, (&'static str, String)> {
+    /// Errors name the field `augmentation` or `entries`.
+    pub fn parse(name: &str, entries: Option<u32>) -> Result<Self, Invalid> {
         let unknown = || {
-            (
+            Invalid::field(
                 "augmentation",
                 format!("unknown augmentation `{name}`; allowed: {AUGMENTATIONS} (K ≥ 1)"),
             )
@@ -56,10 +55,12 @@ impl Augmentation {
         let middle = &modifiers[..modifiers.len() - usize::from(fullname)];
         let parsed = match (base, middle) {
             ("fresh", []) if !fullname => {
-                let entries = entries.filter(|&e| e >= 1).ok_or((
-                    "entries",
-                    "`fresh` needs `entries` ≥ 1 (the number of exposures)".to_owned(),
-                ))?;
+                let entries = entries.filter(|&e| e >= 1).ok_or_else(|| {
+                    Invalid::field(
+                        "entries",
+                        "`fresh` needs `entries` ≥ 1 (the number of exposures)",
+                    )
+                })?;
                 return Ok(Self {
                     entries,
                     fresh_wording: true,
@@ -94,7 +95,7 @@ impl Augmentation {
             _ => return Err(unknown()),
         };
         match entries {
-            Some(_) => Err((
+            Some(_) => Err(Invalid::field(
                 "entries",
                 format!("`{name}` fixes the number of entries; remove `entries`"),
             )),
@@ -491,8 +492,8 @@ mod tests {
                 fullname: false
             }
         );
-        assert_eq!(parse("fresh", None).unwrap_err().0, "entries");
-        assert_eq!(parse("multi5", Some(3)).unwrap_err().0, "entries");
+        assert_eq!(parse("fresh", None).unwrap_err().field, "entries");
+        assert_eq!(parse("multi5", Some(3)).unwrap_err().field, "entries");
         for bad in [
             "multi",
             "multi0",
@@ -502,7 +503,7 @@ mod tests {
             "fresh+fullname",
             "",
         ] {
-            assert_eq!(parse(bad, None).unwrap_err().0, "augmentation", "{bad}");
+            assert_eq!(parse(bad, None).unwrap_err().field, "augmentation", "{bad}");
         }
     }
 

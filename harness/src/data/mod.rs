@@ -14,7 +14,7 @@ pub mod rng;
 pub mod stream;
 pub mod vocab;
 
-use crate::suite::DatasetSpec;
+use crate::spec::DatasetSpec;
 pub use vocab::Vocab;
 
 /// What a span of a document holds.

@@ -138,6 +138,16 @@ fn parse_templates(text: &'static str) -> [Vec<Template>; 6] {
     sections
 }
 
+/// Question wording per attribute: text before and after the full name.
+pub const QUESTIONS: [(&str, &str); 6] = [
+    ("When was", "born?"),
+    ("Where was", "born?"),
+    ("Which university did", "attend?"),
+    ("What did", "study?"),
+    ("Which company employs", "?"),
+    ("In which city does", "work?"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,7 +164,7 @@ mod tests {
         assert_eq!(
             hq.len(),
             133,
-            "263 companies have 133 distinct HQ cities (PAPERS.md §5.1)"
+            "263 companies have 133 distinct HQ cities in the published pool"
         );
     }
 

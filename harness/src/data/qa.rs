@@ -5,20 +5,10 @@
 //! the same tokens the biography used for that attribute.
 
 use super::bios::{Person, in_test_split, lexicon, sample_people};
-use super::pools::ATTRIBUTES;
+use super::pools::{ATTRIBUTES, QUESTIONS};
 use super::vocab::Vocab;
 use super::{Doc, DocSource, SpanKind};
-use crate::suite::{BiosQaSpec, Split};
-
-/// Question wording per attribute: text before and after the full name.
-pub const QUESTIONS: [(&str, &str); 6] = [
-    ("When was", "born?"),
-    ("Where was", "born?"),
-    ("Which university did", "attend?"),
-    ("What did", "study?"),
-    ("Which company employs", "?"),
-    ("In which city does", "work?"),
-];
+use crate::spec::{BiosQaSpec, Split};
 
 pub struct BiosQa {
     /// `(person index in the suite, person)` for the people in this split.
@@ -90,7 +80,7 @@ impl DocSource for BiosQa {
 mod tests {
     use super::*;
     use crate::data::bios::Bios;
-    use crate::suite::BiosSpec;
+    use crate::spec::BiosSpec;
 
     #[test]
     fn answers_equal_the_attribute_in_the_bio_and_splits_partition_people() {

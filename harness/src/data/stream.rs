@@ -13,8 +13,10 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::util::hex;
+
 use super::{Doc, DocSource};
-use crate::suite::StreamHashes;
+use crate::spec::StreamHashes;
 
 /// What `plm data` reports for one dataset.
 #[derive(Clone, Debug, Serialize)]
@@ -121,8 +123,4 @@ pub fn summarize(
         out.finish(source, &summary)?;
     }
     Ok(summary)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,7 +1,7 @@
 //! The transformer itself: token embedding → pre-norm blocks (causal attention, MLP) → final norm
 //! → output layer. No dropout (the papers remove it).
 
-use burn::module::Param;
+use burn::module::{ModuleMapper, Param, ParamId};
 use burn::nn::activation::SiLU;
 use burn::nn::norm::Normalization;
 use burn::nn::{
@@ -13,7 +13,21 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
-use super::{Mlp as MlpKind, ModelConfig, Norm, Position};
+use crate::spec::{Mlp as MlpKind, ModelConfig, Norm, Position};
+
+/// Numbers the parameters 0, 1, 2, … in module order. burn gives each parameter a random id, and
+/// saved weights and optimiser state carry those ids: numbering them makes `model.bpk` the same
+/// bytes for the same run. Only the id changes; a parameter's lazy initialisation (and so the
+/// order in which it draws its random values) is left alone.
+struct SequentialIds(u64);
+
+impl ModuleMapper for SequentialIds {
+    fn map_float<const D: usize>(&mut self, mut param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.id = ParamId::from(self.0);
+        self.0 += 1;
+        param
+    }
+}
 
 /// GPT-2's initialisation scale.
 const INIT_STD: f64 = 0.02;
@@ -286,7 +300,7 @@ impl Gpt {
                 }
             })
             .collect();
-        Self {
+        let model = Self {
             token_embedding: embedding(vocab),
             position_embedding: (config.position == Position::Absolute).then(|| embedding(context)),
             blocks,
@@ -294,7 +308,8 @@ impl Gpt {
             output: (!config.tie_embeddings).then(|| linear(d, vocab, false, device)),
             rotary: (config.position == Position::Rotary)
                 .then(|| Rotary::new(config.rotary_dims(), context, device)),
-        }
+        };
+        model.map(&mut SequentialIds(0))
     }
 
     /// The device holding the weights.

@@ -1,48 +1,97 @@
-//! Run identity, caching and execution: a suite scale expands into runs (dataset × model ×
-//! recipe); each run trains (resumably), is measured, and leaves a manifest. A run whose
-//! manifest exists is never recomputed; a run with a finished model but no manifest is only
-//! measured again; an interrupted run resumes from its checkpoint.
+//! What one run is: the planned [`Run`] — a resolved run spec with its id — and the [`Manifest`]
+//! a finished run leaves. Plain records, shared by the parts (which measure runs) and the driver
+//! (which plans, executes and collects them).
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
-
-use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::data::cfg::corpus::CfgCorpus;
-use crate::data::{self, names::name_space, pools, stream::hex};
-use crate::eval::capacity::{self, Knowledge, Losses};
-use crate::eval::grammar::{self, GrammarEval, GrammarMetrics};
-use crate::eval::quantize::quantize;
-use crate::suite::{DatasetSpec, Scale, StreamHashes, Suite};
-use crate::train::checkpoint::write_atomic;
-use crate::train::{DeviceChoice, TrainOptions, TrainSpec, Trained, train};
+use crate::spec::{Evaluation, Scale, StreamHashes, Suite, TrainSpec};
+use crate::train::Timing;
+use crate::util::hex;
 
-/// One planned training run.
+/// One planned run: a dataset × model × recipe of a scale, resolved.
 #[derive(Clone, Debug)]
 pub struct Run {
     pub id: String,
+    pub suite: String,
+    pub scale: Scale,
     pub model_name: String,
     pub recipe_name: String,
     pub spec: TrainSpec,
+    /// How the part measures the trained model.
+    pub evaluation: Evaluation,
+    /// The dataset's pinned hashes (the stream is checked against them before training).
     pub data_sha256: Option<StreamHashes>,
-    /// How a grammar model is measured (unused by other datasets).
-    pub grammar_eval: GrammarEval,
 }
 
 impl Run {
+    /// `dataset/model/recipe`, how runs are named in logs and reports.
     pub fn label(&self) -> String {
         label(&self.spec, &self.model_name, &self.recipe_name)
     }
 }
 
-/// `dataset/model/recipe`, how runs are named in logs and reports.
 fn label(spec: &TrainSpec, model_name: &str, recipe_name: &str) -> String {
     format!("{}/{model_name}/{recipe_name}", spec.dataset.name())
 }
 
+/// What names a run: everything that can change its results and nothing else. The git revision
+/// is not in it (a README edit must not invalidate an hour of training); the part's code epoch
+/// is, and is bumped by hand when a code change would change results.
+#[derive(Serialize)]
+struct Identity<'a> {
+    part: &'a str,
+    code_epoch: u32,
+    spec: &'a TrainSpec,
+    evaluation: &'a Evaluation,
+    data_sha256: &'a Option<StreamHashes>,
+}
+
+/// Expands a scale's sweeps into runs, in the suite's order.
+pub fn plan(suite: &Suite, scale: Scale, code_epoch: u32) -> Vec<Run> {
+    let scale_spec = suite.scales.get(scale);
+    let mut runs = Vec::new();
+    for sweep in &scale_spec.sweeps {
+        let dataset = scale_spec
+            .datasets
+            .iter()
+            .find(|d| d.name() == sweep.dataset)
+            .expect("validated sweep");
+        for model_name in &sweep.models {
+            for recipe_name in &sweep.recipes {
+                let spec = TrainSpec {
+                    seed: suite.seed,
+                    dataset: dataset.clone(),
+                    model: scale_spec.models[model_name].clone(),
+                    recipe: scale_spec.recipes[recipe_name].clone(),
+                };
+                let data_sha256 = dataset.sha256().cloned();
+                let identity = Identity {
+                    part: &suite.name,
+                    code_epoch,
+                    spec: &spec,
+                    evaluation: &scale_spec.evaluation,
+                    data_sha256: &data_sha256,
+                };
+                let json = serde_json::to_vec(&identity).expect("identity serialises");
+                runs.push(Run {
+                    id: hex(&Sha256::digest(json))[..16].to_owned(),
+                    suite: suite.name.clone(),
+                    scale,
+                    model_name: model_name.clone(),
+                    recipe_name: recipe_name.clone(),
+                    spec,
+                    evaluation: scale_spec.evaluation.clone(),
+                    data_sha256,
+                });
+            }
+        }
+    }
+    runs
+}
+
 /// The code revision (`git rev-parse HEAD`, `-dirty` with uncommitted changes), else "unknown".
+/// Recorded in every manifest; not part of run ids.
 pub fn code_revision() -> String {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -62,91 +111,8 @@ pub fn code_revision() -> String {
     }
 }
 
-/// Expands a scale's sweeps into runs; the id hashes everything that can change the result.
-pub fn plan(suite: &Suite, scale: Scale, revision: &str) -> Vec<Run> {
-    let spec = suite.scales.get(scale);
-    let mut runs = Vec::new();
-    for sweep in &spec.sweeps {
-        let dataset = spec
-            .datasets
-            .iter()
-            .find(|d| d.name() == sweep.dataset)
-            .expect("validated sweep")
-            .clone();
-        for model_name in &sweep.models {
-            for recipe_name in &sweep.recipes {
-                let train_spec = TrainSpec {
-                    seed: suite.seed,
-                    dataset: dataset.clone(),
-                    model: spec.models[model_name].clone(),
-                    recipe: spec.recipes[recipe_name].clone(),
-                };
-                let mut identity = serde_json::json!({
-                    "suite": suite.name, "version": suite.version, "scale": scale.name(),
-                    "spec": train_spec, "code": revision,
-                });
-                if let DatasetSpec::Cfg(_) = dataset {
-                    identity["grammar_eval"] = serde_json::json!(spec.grammar_eval);
-                }
-                let id = hex(&Sha256::digest(identity.to_string()))[..16].to_owned();
-                runs.push(Run {
-                    id,
-                    model_name: model_name.clone(),
-                    recipe_name: recipe_name.clone(),
-                    data_sha256: dataset.sha256().cloned(),
-                    spec: train_spec,
-                    grammar_eval: spec.grammar_eval.clone(),
-                });
-            }
-        }
-    }
-    runs
-}
-
-/// Capacity measurements of one model.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Capacity {
-    /// N, N0, K, C, D, L, T (bioD) or N, N0, S0 (bioS).
-    pub knowledge: Knowledge,
-    pub losses: Losses,
-    pub bits: f64,
-    pub max_bits: f64,
-    /// P: trainable parameters without embedding rows of unused tokens.
-    pub parameters: u64,
-    /// R = bits / P.
-    pub ratio: f64,
-    /// R^max = max bits / P.
-    pub max_ratio: f64,
-}
-
-impl Capacity {
-    /// R / R^max: the share of the data's knowledge the model stored.
-    pub fn stored_fraction(&self) -> f64 {
-        self.bits / self.max_bits
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Quantized {
-    pub bits_per_weight: u32,
-    pub losses: Losses,
-    pub bits: f64,
-}
-
-/// What a run measured, which depends on its dataset.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Measurements {
-    /// Biographies (Part 3.3): bits of knowledge stored, in full precision and quantized.
-    Capacity {
-        capacity: Capacity,
-        quantized: Vec<Quantized>,
-    },
-    /// A grammar (Part 1): generation accuracy, KL and entropy.
-    Grammar { grammar: GrammarMetrics },
-}
-
-/// Everything a finished run reports: `manifest.json`.
+/// Everything a finished run reports, `manifest.json`: the same bytes when the run is repeated
+/// at one thread on the same code (wall-clock numbers are in `timing.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub run_id: String,
@@ -157,249 +123,78 @@ pub struct Manifest {
     pub recipe_name: String,
     pub exposures: u32,
     pub spec: TrainSpec,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub evaluation: Evaluation,
     /// The dataset's pinned SHA-256 (the stream is checked against it before training).
     pub data_sha256: Option<StreamHashes>,
+    /// The part's code epoch when the run was made (part of the run id).
+    pub code_epoch: u32,
     pub code_revision: String,
     pub device: String,
     pub threads: usize,
-    pub train_seconds: f64,
-    pub eval_seconds: f64,
     pub steps: u64,
     pub final_loss: f32,
-    pub tokens_per_second: f64,
     pub weights_sha256: String,
     /// Trainable parameters, counting only embedding rows of tokens that occur in the data.
     pub parameters: u64,
-    pub measurements: Measurements,
+    /// What the part measured; its own type, read back by the part.
+    pub measurements: serde_json::Value,
+}
+
+fn is_default(evaluation: &Evaluation) -> bool {
+    *evaluation == Evaluation::default()
 }
 
 impl Manifest {
     pub fn label(&self) -> String {
         label(&self.spec, &self.model_name, &self.recipe_name)
     }
-
-    pub fn capacity(&self) -> Option<&Capacity> {
-        match &self.measurements {
-            Measurements::Capacity { capacity, .. } => Some(capacity),
-            Measurements::Grammar { .. } => None,
-        }
-    }
-
-    /// Bits kept after quantizing to `bits_per_weight`, as a share of full precision's.
-    pub fn quantized_bits_kept(&self, bits_per_weight: u32) -> Option<f64> {
-        match &self.measurements {
-            Measurements::Capacity {
-                capacity,
-                quantized,
-            } => quantized
-                .iter()
-                .find(|q| q.bits_per_weight == bits_per_weight)
-                .map(|q| q.bits / capacity.bits),
-            Measurements::Grammar { .. } => None,
-        }
-    }
-
-    pub fn grammar(&self) -> Option<&GrammarMetrics> {
-        match &self.measurements {
-            Measurements::Grammar { grammar } => Some(grammar),
-            Measurements::Capacity { .. } => None,
-        }
-    }
-
-    /// One line for the console: the run's headline numbers.
-    pub fn brief(&self) -> String {
-        match &self.measurements {
-            Measurements::Capacity { capacity: c, .. } => format!(
-                "P {} bits {:.0} R {:.3} (R^max {:.3})",
-                c.parameters, c.bits, c.ratio, c.max_ratio
-            ),
-            Measurements::Grammar { grammar: g } => format!(
-                "P {} accuracy {:.3} cut{} {:.3} KL {:.4}",
-                self.parameters, g.accuracy, g.cut, g.cut_accuracy, g.kl
-            ),
-        }
-    }
 }
 
-/// The knowledge sizes of a dataset, for the capacity formula.
-pub fn knowledge(dataset: &DatasetSpec) -> Result<(Knowledge, capacity::ValueSpans)> {
-    match dataset {
-        DatasetSpec::Bios(s) => {
-            let p = pools::pools();
-            let knowledge = Knowledge::Bios {
-                n: s.people as f64,
-                n0: name_space(p.name_pool_sizes()),
-                s0: p.attribute_space(),
-            };
-            Ok((knowledge, capacity::bios_spans()))
-        }
-        DatasetSpec::Biod(s) => {
-            let f = f64::from;
-            let knowledge = Knowledge::Biod {
-                n: s.people as f64,
-                n0: name_space(s.name_pools),
-                k: f(s.attributes),
-                c: f(s.chunks),
-                d: f(s.diversity),
-                l: f(s.length),
-                t: f(s.alphabet),
-            };
-            Ok((knowledge, capacity::biod_spans(s.length as usize)))
-        }
-        DatasetSpec::BiosQa(s) => bail!(
-            "dataset `{}`: capacity is measured on biographies, not on QA",
-            s.name
-        ),
-        DatasetSpec::Cfg(s) => bail!(
-            "dataset `{}`: capacity is measured on biographies, not on grammars",
-            s.name
-        ),
-    }
+/// A finished run as the report sees it.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub manifest: Manifest,
+    pub timing: Timing,
 }
 
-/// Part 3.3's measurements: bits stored, then again with int8 and int4 weights.
-fn measure_capacity(run: &Run, trained: &Trained) -> Result<Measurements> {
-    let (knowledge, spans) = knowledge(&run.spec.dataset)?;
-    let source = data::build(&run.spec.dataset, run.spec.seed);
-    let context = run.spec.recipe.context;
-    let batch = run.spec.recipe.batch.max(8);
-    let losses = capacity::measure(&trained.model, source.as_ref(), &spans, context, batch);
-    let parameters = trained.report.parameters;
-    let capacity = Capacity {
-        knowledge,
-        losses,
-        bits: knowledge.bits(&losses),
-        max_bits: knowledge.max_bits(),
-        parameters,
-        ratio: knowledge.bits(&losses) / parameters as f64,
-        max_ratio: knowledge.max_bits() / parameters as f64,
-    };
-    let quantized = [8, 4]
-        .into_iter()
-        .map(|bits_per_weight| {
-            let losses = capacity::measure(
-                &quantize(trained.model.clone(), bits_per_weight),
-                source.as_ref(),
-                &spans,
-                context,
-                batch,
-            );
-            Quantized {
-                bits_per_weight,
-                losses,
-                bits: knowledge.bits(&losses),
-            }
-        })
-        .collect();
-    Ok(Measurements::Capacity {
-        capacity,
-        quantized,
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The measurements a run's dataset calls for.
-fn measure(run: &Run, trained: &Trained) -> Result<Measurements> {
-    match &run.spec.dataset {
-        DatasetSpec::Cfg(spec) => {
-            let corpus = CfgCorpus::new(spec, run.spec.seed);
-            let grammar = grammar::measure(
-                &trained.model,
-                &corpus,
-                &run.grammar_eval,
-                run.spec.recipe.context,
-                run.spec.seed,
-            );
-            Ok(Measurements::Grammar { grammar })
-        }
-        _ => measure_capacity(run, trained),
+    fn suite() -> Suite {
+        toml::from_str(include_str!("../../../suites/part3.3/v1.toml")).unwrap()
     }
-}
 
-pub struct ExecuteOptions {
-    pub device: DeviceChoice,
-    pub progress: bool,
-}
+    fn ids(suite: &Suite, epoch: u32) -> Vec<String> {
+        plan(suite, Scale::Smoke, epoch)
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    }
 
-/// Runs (or reuses) one run in `dir` and returns its manifest.
-pub fn execute(
-    suite: &Suite,
-    scale: Scale,
-    run: &Run,
-    dir: &Path,
-    revision: &str,
-    options: &ExecuteOptions,
-) -> Result<Manifest> {
-    let manifest_path = dir.join("manifest.json");
-    if let Ok(text) = std::fs::read_to_string(&manifest_path) {
-        match serde_json::from_str::<Manifest>(&text) {
-            Ok(manifest) if manifest.run_id == run.id => return Ok(manifest),
-            _ => eprintln!(
-                "warning: {} is unreadable or stale; measuring again",
-                manifest_path.display()
-            ),
-        }
+    /// Ids depend on what a run computes and on the code epoch, never on the git revision or
+    /// on text beside the spec (a README edit, a suite's description).
+    #[test]
+    fn run_ids_follow_the_spec_and_the_code_epoch_only() {
+        let mut suite = suite();
+        let before = ids(&suite, 1);
+        assert_eq!(before.len(), 4);
+        assert_eq!(before, ids(&suite, 1), "stable");
+        suite.description = "edited".into();
+        suite.scales.smoke.description = "edited".into();
+        suite.version += 1;
+        assert_eq!(
+            before,
+            ids(&suite, 1),
+            "descriptions and version do not name runs"
+        );
+        let bumped = ids(&suite, 2);
+        assert!(before.iter().zip(&bumped).all(|(a, b)| a != b), "epoch");
+        suite.seed += 1;
+        assert!(
+            before.iter().zip(ids(&suite, 1)).all(|(a, b)| *a != b),
+            "seed"
+        );
     }
-    if !matches!(run.spec.dataset, DatasetSpec::Cfg(_)) {
-        // Fail before training when the dataset cannot be measured.
-        knowledge(&run.spec.dataset)?;
-    }
-    let train_options = TrainOptions {
-        device: options.device,
-        resume: true,
-        stop_after: None,
-        progress: options.progress,
-    };
-    let trained = train(&run.spec, dir, &train_options)
-        .with_context(|| format!("run {} ({})", run.id, run.label()))?;
-    let report = &trained.report;
-    let started = Instant::now();
-    let measurements = measure(run, &trained)?;
-    let manifest = Manifest {
-        run_id: run.id.clone(),
-        suite: suite.name.clone(),
-        suite_version: suite.version,
-        scale,
-        model_name: run.model_name.clone(),
-        recipe_name: run.recipe_name.clone(),
-        exposures: run.spec.recipe.exposures,
-        spec: run.spec.clone(),
-        data_sha256: run.data_sha256.clone(),
-        code_revision: revision.to_owned(),
-        device: report.device.clone(),
-        threads: report.threads,
-        train_seconds: report.seconds,
-        eval_seconds: started.elapsed().as_secs_f64(),
-        steps: report.losses.len() as u64,
-        final_loss: report.losses.last().copied().unwrap_or(f32::NAN),
-        tokens_per_second: report.tokens_per_second,
-        weights_sha256: report.weights_sha256.clone(),
-        parameters: report.parameters,
-        measurements,
-    };
-    write_atomic(
-        &manifest_path,
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
-    Ok(manifest)
-}
-
-/// Every manifest under `scale_dir/runs/`.
-pub fn collect(scale_dir: &Path) -> Result<Vec<Manifest>> {
-    let runs = scale_dir.join("runs");
-    let mut manifests = Vec::new();
-    let entries =
-        std::fs::read_dir(&runs).with_context(|| format!("cannot read {}", runs.display()))?;
-    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    dirs.sort();
-    for dir in dirs {
-        let path = dir.join("manifest.json");
-        if path.exists() {
-            let text = std::fs::read_to_string(&path)?;
-            manifests.push(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not a valid manifest", path.display()))?,
-            );
-        }
-    }
-    Ok(manifests)
 }

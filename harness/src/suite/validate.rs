@@ -2,12 +2,15 @@
 
 use std::collections::HashSet;
 
-use super::{BiodSpec, BiosSpec, DatasetSpec, Invalid, Suite};
 use crate::data::bios::Augmentation;
 use crate::data::names::name_space;
 use crate::data::pools::pools;
+use crate::parts;
+use crate::spec::{BiodSpec, BiosSpec, DatasetSpec, Invalid, Suite};
 
+/// Checks everything serde could not; the suite's part checks its own settings last.
 pub fn validate(suite: &Suite) -> Result<(), Invalid> {
+    let part = parts::find(&suite.name).map_err(|message| Invalid::field("name", message))?;
     if suite.version == 0 {
         return Err(Invalid::field("version", "must be at least 1"));
     }
@@ -56,12 +59,12 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
         for (name, model) in &spec.models {
             model
                 .check()
-                .map_err(|(f, m)| Invalid::field(scale_field(format!("models.{name}.{f}")), m))?;
+                .map_err(|e| e.within(&scale_field(format!("models.{name}"))))?;
         }
         for (name, recipe) in &spec.recipes {
             recipe
                 .check()
-                .map_err(|(f, m)| Invalid::field(scale_field(format!("recipes.{name}.{f}")), m))?;
+                .map_err(|e| e.within(&scale_field(format!("recipes.{name}"))))?;
         }
         for (i, sweep) in spec.sweeps.iter().enumerate() {
             let at = |field: &str| scale_field(format!("sweeps[{i}].{field}"));
@@ -76,11 +79,14 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
         }
     }
     for (i, claim) in suite.claims.iter().enumerate() {
-        claim
-            .check()
-            .map_err(|(f, m)| Invalid::field(format!("claims[{i}].{f}"), m))?;
+        if claim.at_least.is_none() && claim.at_most.is_none() {
+            return Err(Invalid::field(
+                format!("claims[{i}].at_least"),
+                "a claim needs at_least and/or at_most",
+            ));
+        }
     }
-    Ok(())
+    part.check(suite)
 }
 
 /// Every name in `used` must be a key of `defined` (a sweep's models or recipes).
@@ -123,7 +129,7 @@ fn validate_bios(spec: &BiosSpec, at: &dyn Fn(&str) -> String) -> Result<(), Inv
         ));
     }
     Augmentation::parse(&spec.augmentation, spec.entries)
-        .map_err(|(field, message)| Invalid::field(at(field), message))?;
+        .map_err(|e| Invalid::field(at(&e.field), e.message))?;
     Ok(())
 }
 

@@ -7,11 +7,12 @@
 //! (burnpack), optimiser record.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+
+use crate::util::write_atomic;
 
 const MAGIC: &[u8; 8] = b"PLMCKPT1";
 
@@ -32,16 +33,6 @@ pub struct Checkpoint {
     pub state: State,
     pub model: Vec<u8>,
     pub optimizer: Vec<u8>,
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file =
-        fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
 }
 
 impl Checkpoint {

@@ -4,9 +4,7 @@ pub mod checkpoint;
 pub mod clip;
 pub mod device;
 pub mod packing;
-pub mod recipe;
 pub mod trainer;
 
 pub use device::DeviceChoice;
-pub use recipe::Recipe;
-pub use trainer::{TrainOptions, TrainReport, TrainSpec, Trained, train};
+pub use trainer::{Timing, TrainOptions, TrainReport, Trained, train};

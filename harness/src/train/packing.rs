@@ -4,8 +4,8 @@
 //! `r mod entries` in a fresh random order (key `train/shuffle`, index r). A round's documents are
 //! packed greedily, whole, into windows of `context + 1` tokens laid out as
 //! `<eos> doc <eos> doc … <eos> <pad>…`, and no window spans two rounds. Hence, by construction,
-//! one window never holds two copies of the same person's text (Part 3.1's replication warns
-//! that such windows let the model copy in context instead of memorising; PAPERS.md §9).
+//! one window never holds two copies of the same person's text (such windows would let the
+//! model copy in context instead of memorising).
 //! Packing whole documents, rather than cutting a stream at fixed offsets, keeps every name at the
 //! start of its text, where the capacity metric reads it.
 //!
@@ -16,39 +16,7 @@
 
 use crate::data::rng::{StreamKey, shuffle};
 use crate::data::{Doc, DocSource, SpanKind};
-
-/// Which target tokens carry loss.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum LossMask {
-    /// Every real token (documents and their `<eos>`), never padding.
-    AllTokens,
-    /// Only the tokens of attribute values (answer-only loss for QA).
-    ValuesOnly,
-}
-
-/// How documents become windows.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Packing {
-    /// Whole documents per window, padded (Part 3: every name starts its window's text).
-    #[default]
-    WholeDocuments,
-    /// One stream cut at fixed offsets (Part 1: sentences straddle windows, no padding).
-    Stream,
-}
+use crate::spec::{LossMask, Packing};
 
 /// One batch, row-major `[batch, context]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -369,7 +337,7 @@ mod tests {
 
     use super::*;
     use crate::data::biod::Biod;
-    use crate::suite::BiodSpec;
+    use crate::spec::BiodSpec;
 
     fn biod(people: usize, entries: u32) -> Biod {
         let spec = BiodSpec {

@@ -2,7 +2,8 @@
 //! clipping, periodic atomic checkpoints and exact resumption.
 //!
 //! A run directory holds `checkpoint.bin` while training and, when finished, `model.bpk` (the
-//! weights) and `train.json` (the [`TrainReport`]); `train.json` is written last, so its presence
+//! weights), `timing.json` (wall-clock numbers, the only bytes that differ between identical
+//! runs) and `train.json` (the [`TrainReport`]); `train.json` is written last, so its presence
 //! means the run is complete.
 
 use std::path::Path;
@@ -14,37 +15,17 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::checkpoint::{Checkpoint, State, write_atomic};
+use super::checkpoint::{Checkpoint, State};
 use super::clip::clip_global_norm;
 use super::device::DeviceChoice;
 use super::packing::{Batch, Packer, Schedule, schedule};
-use super::recipe::Recipe;
-use crate::data::{self, stream::hex};
-use crate::model::{Gpt, ModelConfig};
-use crate::suite::DatasetSpec;
-
-/// Everything that defines a training run; its hash names the run.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TrainSpec {
-    /// Seeds the data streams, the shuffle and the model initialisation.
-    pub seed: u64,
-    pub dataset: DatasetSpec,
-    pub model: ModelConfig,
-    pub recipe: Recipe,
-}
-
-impl TrainSpec {
-    pub fn sha256(&self) -> String {
-        hex(&Sha256::digest(
-            serde_json::to_vec(self).expect("spec serialises"),
-        ))
-    }
-}
+use crate::data;
+use crate::model::Gpt;
+use crate::spec::{Recipe, TrainSpec};
+use crate::util::{hex, write_atomic};
 
 /// What a finished (or interrupted) run reports; saved as `train.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -60,8 +41,6 @@ pub struct TrainReport {
     pub threads: usize,
     /// Loss (mean nats per target token) of every step.
     pub losses: Vec<f32>,
-    pub seconds: f64,
-    pub tokens_per_second: f64,
     /// SHA-256 of all weights (f32 little-endian, in module order).
     pub weights_sha256: String,
     pub finished: bool,
@@ -76,8 +55,40 @@ pub struct TrainOptions {
     pub progress: bool,
 }
 
+/// Wall-clock numbers of a run, kept apart in `timing.json`: every other file of a run is the
+/// same bytes when the run is repeated at one thread, these never are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Timing {
+    /// Training seconds over all sessions of the run (resumption included).
+    pub train_seconds: f64,
+    pub tokens_per_second: f64,
+    /// Seconds spent measuring the trained model (filled in by whoever measures it).
+    #[serde(default)]
+    pub eval_seconds: f64,
+    /// Other wall-clock numbers of the measurement, by name (e.g. `verifier_ms`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub measurement: std::collections::BTreeMap<String, f64>,
+}
+
+impl Timing {
+    pub fn load(run_dir: &Path) -> Result<Timing> {
+        let path = run_dir.join("timing.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
+    }
+
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        write_atomic(
+            &run_dir.join("timing.json"),
+            serde_json::to_string_pretty(self)?.as_bytes(),
+        )
+    }
+}
+
 pub struct Trained {
     pub report: TrainReport,
+    pub timing: Timing,
     /// The trained model on the training device, without autodiff.
     pub model: Gpt,
 }
@@ -190,17 +201,17 @@ fn load_finished(
     )
     .try_load_record(record)
     .map_err(|e| anyhow::anyhow!("{} does not fit the model: {e:?}", weights_path.display()))?;
-    Ok(Trained { report, model })
+    Ok(Trained {
+        report,
+        timing: Timing::load(run_dir)?,
+        model,
+    })
 }
 
 /// Trains `spec` in `run_dir` (created if needed); a finished run is loaded, not retrained.
 pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result<Trained> {
-    spec.model
-        .check()
-        .map_err(|(f, m)| anyhow::anyhow!("model.{f}: {m}"))?;
-    spec.recipe
-        .check()
-        .map_err(|(f, m)| anyhow::anyhow!("recipe.{f}: {m}"))?;
+    spec.model.check().map_err(|e| e.within("model"))?;
+    spec.recipe.check().map_err(|e| e.within("recipe"))?;
     std::fs::create_dir_all(run_dir)
         .with_context(|| format!("cannot create run folder {}", run_dir.display()))?;
     let checkpoint_path = run_dir.join("checkpoint.bin");
@@ -329,7 +340,7 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
             tokens_per_step * session_steps / elapsed.max(1e-9)
         ));
         if recipe.checkpoint_every > 0
-            && state.step % recipe.checkpoint_every == 0
+            && state.step.is_multiple_of(recipe.checkpoint_every)
             && state.step < plan.steps
         {
             save_checkpoint(&model, &optim, &state)?;
@@ -345,14 +356,19 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         vocab_used: plan.vocab_used,
         device: format!("{} ({:?})", options.device.name(), device),
         threads: rayon::current_num_threads(),
-        tokens_per_second: tokens_per_step * state.step as f64 / state.seconds.max(1e-9),
-        seconds: state.seconds,
         losses: state.losses.clone(),
         weights_sha256: weights_sha256(&model),
         schedule: plan,
         finished,
     };
+    let timing = Timing {
+        train_seconds: state.seconds,
+        tokens_per_second: tokens_per_step * state.step as f64 / state.seconds.max(1e-9),
+        eval_seconds: 0.0,
+        measurement: Default::default(),
+    };
     if finished {
+        timing.save(run_dir)?;
         let weights = model
             .clone()
             .into_record()
@@ -371,6 +387,7 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
     }
     Ok(Trained {
         report,
+        timing,
         model: model.valid(),
     })
 }

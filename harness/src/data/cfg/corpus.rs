@@ -5,7 +5,7 @@
 
 use super::Grammar;
 use crate::data::{Doc, DocSource, Vocab};
-use crate::suite::CfgSpec;
+use crate::spec::CfgSpec;
 
 pub struct CfgCorpus {
     grammar: Grammar,

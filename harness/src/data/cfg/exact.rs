@@ -392,7 +392,8 @@ mod tests {
         assert!(ambiguity("cfg3g") > 0.1);
     }
 
-    /// Expected lengths against PAPERS.md §2.1 (its "exact expectation" column, one decimal).
+    /// Expected lengths against exact expectations computed by an independent reimplementation
+    /// of the official generator (one decimal).
     #[test]
     fn expected_lengths_match_the_published_table() {
         for (name, published) in [
@@ -407,7 +408,7 @@ mod tests {
             ("cfg3e2", 246.4),
         ] {
             let exact = expected_length(&Grammar::by_name(name).unwrap());
-            println!("{name}: expected length {exact:.2} (PAPERS.md {published})");
+            println!("{name}: expected length {exact:.2} (independent: {published})");
             assert!(
                 (exact - published).abs() < 0.051,
                 "{name}: {exact} vs {published}"

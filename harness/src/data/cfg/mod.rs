@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn every_embedded_grammar_loads_with_the_published_shape() {
-        // Symbols per level (reachable from the root) as in PAPERS.md §2.1.
+        // Symbols per level (reachable from the root), as the official configs list them.
         for (name, sizes) in [
             ("cfg3b", &[1, 3, 3, 3, 3, 3, 3][..]),
             // Published sizes 1,3,9,27,81,27,9; 13 non-terminals are unreachable from the root.
@@ -464,7 +464,7 @@ mod tests {
         assert!(Grammar::from_json("t", &file(r#"{"9": [[8]], "8": [[1, 2]]}"#)).is_ok());
     }
 
-    /// The published demo's golden vector (PAPERS.md §2.1): `random.Random(7711)`, first sentence.
+    /// The official demo's golden vector: `random.Random(7711)`, first sentence.
     #[test]
     fn python_mt19937_reproduces_the_published_cfg3f_sentence() {
         let sentence = first_python_sentence("cfg3f");

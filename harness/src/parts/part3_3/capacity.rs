@@ -16,6 +16,7 @@
 //! R = bits / P, and R^max is the same with p1 = ln N, p2 = p3 = 0.
 
 use burn::prelude::*;
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Doc, DocSource, SpanKind, pools};
@@ -110,13 +111,15 @@ pub fn biod_spans(chunk_tokens: usize) -> ValueSpans {
     }
 }
 
-/// Measures p1, p2, p3 on one document (entry 0) per person, `batch` windows at a time.
+/// Measures p1, p2, p3 on one document (entry 0) per person, `batch` windows at a time;
+/// `progress` advances by one per person.
 pub fn measure(
     model: &Gpt,
     source: &dyn DocSource,
     spans: &ValueSpans,
     context: usize,
     batch: usize,
+    progress: &ProgressBar,
 ) -> Losses {
     let device = model.device();
     let eos = source.vocab().eos();
@@ -156,6 +159,7 @@ pub fn measure(
             .convert::<f32>()
             .try_to_vec::<f32>()
             .expect("f32 losses");
+        progress.inc(group.iter().map(|(_, docs)| docs.len() as u64).sum());
         for (row, (_, docs)) in group.iter().enumerate() {
             // The loss of token at window position j sits at target index j - 1.
             let span_sum = |offset: usize, start: u32, end: u32| -> f64 {
@@ -198,8 +202,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_worked_bios_budgets_of_papers_md_hold() {
-        // PAPERS.md §7.2: B_max(N = 10,000) ≈ 616k bits, (N = 1,000) ≈ 64.9k bits.
+    fn the_worked_bios_budgets_hold() {
+        // Part 3.3 §2: B_max(N = 10,000) ≈ 616k bits, (N = 1,000) ≈ 64.9k bits for bioS.
         let p = pools::pools();
         let n0 = crate::data::names::name_space(p.name_pool_sizes());
         for (n, expected) in [(1_000.0, 64.9e3), (10_000.0, 616e3)] {
@@ -214,8 +218,8 @@ mod tests {
     }
 
     #[test]
-    fn the_worked_biod_budget_of_papers_md_holds() {
-        // PAPERS.md §9: bioD(2000, 4, 2, 64, 2, 50) with N0 = 50³ holds ≈ 109k bits.
+    fn a_worked_biod_budget_holds() {
+        // bioD(2000, 4, 2, 64, 2, 50) with N0 = 50³ holds ≈ 109k bits (Part 3.3 Def. 2.2).
         let k = Knowledge::Biod {
             n: 2000.0,
             n0: 125_000.0,

@@ -1,4 +1,4 @@
-//! Part 1's measurements of a model trained on a grammar (PAPERS.md §2.3):
+//! Part 1's measurements of a model trained on a grammar (arXiv:2305.13673, §2.3 and App. A):
 //!
 //! * generation accuracy: the share of sentences sampled from `<bos>` at temperature 1 that the
 //!   grammar accepts (whole sentence, no partial credit);
@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
-use schemars::JsonSchema;
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::data::DocSource;
@@ -24,56 +24,12 @@ use crate::data::cfg::corpus::CfgCorpus;
 use crate::data::cfg::{exact, verify};
 use crate::data::rng::{StreamKey, unit};
 use crate::model::{Gpt, KvCache};
+use crate::spec::GrammarEval;
 
 /// Smoothing of both distributions in the KL, as in the authors' code.
 const KL_EPSILON: f64 = 1e-5;
 /// Sequences generated (or scored) at once.
 const BATCH: usize = 128;
-
-/// How a scale measures grammar models (`[scales.X.grammar_eval]`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrammarEval {
-    /// Sentences generated from `<bos>` (Part 1 uses at least 500).
-    #[serde(default = "five_hundred")]
-    pub samples: usize,
-    /// Prompt length c of the cut-c accuracy (Part 1's cut50).
-    #[serde(default = "fifty")]
-    pub cut: usize,
-    /// Held-out sentences continued for the cut-c accuracy.
-    #[serde(default = "five_hundred")]
-    pub cut_samples: usize,
-    /// Held-out sentences whose positions the KL averages over.
-    #[serde(default = "one_hundred")]
-    pub kl_sentences: usize,
-    #[serde(default = "one")]
-    pub temperature: f64,
-}
-
-fn five_hundred() -> usize {
-    500
-}
-fn fifty() -> usize {
-    50
-}
-fn one_hundred() -> usize {
-    100
-}
-fn one() -> f64 {
-    1.0
-}
-
-impl Default for GrammarEval {
-    fn default() -> Self {
-        Self {
-            samples: five_hundred(),
-            cut: fifty(),
-            cut_samples: five_hundred(),
-            kl_sentences: one_hundred(),
-            temperature: one(),
-        }
-    }
-}
 
 /// What [`measure`] reports for one model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -97,8 +53,6 @@ pub struct GrammarMetrics {
     pub grammar_entropy_stderr_bits: f64,
     pub mean_generated_length: f64,
     pub expected_length: f64,
-    /// Mean time of one membership test of a generated sentence.
-    pub verifier_ms: f64,
 }
 
 /// One sampled continuation.
@@ -277,14 +231,18 @@ fn mean_kl(
     (total / positions.max(1) as f64, positions)
 }
 
-/// Measures a model trained on `corpus` with windows of `context` tokens.
+/// Measures a model trained on `corpus` with windows of `context` tokens; `progress` counts
+/// sentences generated, continued and scored. Also returns the mean time of one membership test
+/// of a generated sentence, in milliseconds (a wall-clock number, kept apart from the metrics).
 pub fn measure(
     model: &Gpt,
     corpus: &CfgCorpus,
     settings: &GrammarEval,
     context: usize,
     seed: u64,
-) -> GrammarMetrics {
+    progress: &ProgressBar,
+) -> (GrammarMetrics, f64) {
+    progress.set_length((settings.samples + settings.cut_samples + settings.kl_sentences) as u64);
     let grammar = corpus.grammar();
     let eos = corpus.vocab().eos();
     let key = StreamKey::new(seed, &["part1", "generate", grammar.name()]);
@@ -308,6 +266,7 @@ pub fn measure(
             start as u64,
             eos,
         ));
+        progress.inc(rows as u64);
     }
     let mut verify_seconds = 0.0;
     let mut verified = 0usize;
@@ -352,6 +311,7 @@ pub fn measure(
             .zip(&generations)
             .filter(|(prompt, g)| is_valid(finished_terminals(corpus, &prompt[1..], g)))
             .count();
+        progress.inc(group.len() as u64);
     }
 
     let kl_sentences: Vec<Vec<u32>> = held_out(settings.kl_sentences)
@@ -359,10 +319,11 @@ pub fn measure(
         .filter(|s| s.len() < context)
         .collect();
     let (kl, kl_positions) = mean_kl(model, corpus, &kl_sentences, context);
+    progress.inc(settings.kl_sentences as u64);
 
     let (entropy, stderr) = exact::sentence_entropy(grammar, seed, 200);
     let samples = from_bos.len().max(1) as f64;
-    GrammarMetrics {
+    let metrics = GrammarMetrics {
         grammar: grammar.name().to_owned(),
         samples: from_bos.len(),
         accuracy: correct as f64 / samples,
@@ -380,8 +341,8 @@ pub fn measure(
         mean_generated_length: from_bos.iter().map(|g| g.tokens.len() as f64).sum::<f64>()
             / samples,
         expected_length: exact::expected_length(grammar),
-        verifier_ms: 1e3 * verify_seconds / verified.max(1) as f64,
-    }
+    };
+    (metrics, 1e3 * verify_seconds / verified.max(1) as f64)
 }
 
 #[cfg(test)]
@@ -404,7 +365,7 @@ mod tests {
     /// `<bos>`, and as a prompt plus continuation), and rejects unfinished or corrupted ones.
     #[test]
     fn grammar_sentences_score_as_correct_and_corruptions_do_not() {
-        let spec = crate::suite::CfgSpec {
+        let spec = crate::spec::CfgSpec {
             name: "t".into(),
             grammar: "cfg3b".into(),
             sentences: 10,

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::packing::{LossMask, Packing};
+use super::Invalid;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,13 +61,34 @@ impl Decay {
     }
 }
 
+/// Which target tokens carry loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossMask {
+    /// Every real token (documents and their `<eos>`), never padding.
+    AllTokens,
+    /// Only the tokens of attribute values (answer-only loss for QA).
+    ValuesOnly,
+}
+
+/// How documents become windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Packing {
+    /// Whole documents per window, padded (Part 3: every name starts its window's text).
+    #[default]
+    WholeDocuments,
+    /// One stream cut at fixed offsets (Part 1: sentences straddle windows, no padding).
+    Stream,
+}
+
 fn tenth() -> f64 {
     0.1
 }
 fn beta1() -> f64 {
     0.9
 }
-/// Parts 2.1 and 4.1 use β = (0.9, 0.98), ε = 1e-6 (PAPERS.md §1).
+/// Parts 2.1 and 4.1 use β = (0.9, 0.98), ε = 1e-6.
 fn beta2() -> f64 {
     0.98
 }
@@ -104,28 +125,27 @@ impl Recipe {
         floor + (self.lr - floor) * remaining
     }
 
-    /// Checks ranges; errors name the field.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
+    /// Checks ranges; errors name the field relative to the recipe.
+    pub fn check(&self) -> Result<(), Invalid> {
         for (field, value) in [
             ("exposures", u64::from(self.exposures)),
             ("batch", self.batch as u64),
             ("context", self.context as u64),
         ] {
             if value == 0 {
-                return Err((field, "must be at least 1".into()));
+                return Err(Invalid::field(field, "must be at least 1"));
             }
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(("lr", "must be a positive number".into()));
+            return Err(Invalid::field("lr", "must be a positive number"));
         }
         if !(0.0..=1.0).contains(&self.final_lr_fraction) {
-            return Err(("final_lr_fraction", "must be within 0..=1".into()));
+            return Err(Invalid::field("final_lr_fraction", "must be within 0..=1"));
         }
         if self.packing == Packing::Stream && self.loss_mask == LossMask::ValuesOnly {
-            return Err((
+            return Err(Invalid::field(
                 "packing",
-                "`stream` cuts documents, so it cannot be combined with loss_mask `values-only`"
-                    .into(),
+                "`stream` cuts documents, so it cannot be combined with loss_mask `values-only`",
             ));
         }
         Ok(())

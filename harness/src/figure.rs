@@ -31,7 +31,7 @@ const COLORS: [RGBColor; 5] = [
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let font: &'static [u8] = include_bytes!("../../../templates/fonts/DejaVuSans.ttf");
+        let font: &'static [u8] = include_bytes!("../../templates/fonts/DejaVuSans.ttf");
         if plotters::style::register_font("sans-serif", FontStyle::Normal, font).is_err() {
             eprintln!("warning: the embedded figure font could not be loaded");
         }

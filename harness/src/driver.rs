@@ -1,0 +1,287 @@
+//! The suite driver: check data → plan → run each → collect, as library calls. `plm reproduce`
+//! is [`reproduce`]; `plm plan`, `plm run --id` and `plm collect` are its three steps, so a
+//! cluster can run each planned run as its own job and collect at the end with the same result.
+//!
+//! Several processes may share one artifacts folder: a run is trained under its own lock (a
+//! second process skips it and does other runs, then waits for it), and the summary and report
+//! are written under the report lock.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::{Lock, ScaleDir};
+use crate::data::{self, Doc, stream};
+use crate::parts::{self, Part};
+use crate::report::{self, Summary};
+use crate::run::{self, Finished, Manifest, Run};
+use crate::spec::{DatasetSpec, Scale, Suite};
+use crate::suite;
+use crate::train::{DeviceChoice, Timing, TrainOptions, train};
+use crate::util::write_atomic;
+
+/// How runs are executed.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub device: DeviceChoice,
+    /// Progress bars on stderr (hidden anyway when stderr is not a terminal).
+    pub progress: bool,
+}
+
+/// One suite at one scale, planned, with its artifacts folder.
+pub struct Job {
+    pub file: PathBuf,
+    pub suite: Suite,
+    pub part: &'static dyn Part,
+    pub scale: Scale,
+    pub dir: ScaleDir,
+    pub runs: Vec<Run>,
+}
+
+impl Job {
+    /// Loads and checks the suite file and plans its runs at `scale`.
+    pub fn new(file: &Path, scale: Scale, artifacts: &Path) -> Result<Job> {
+        let suite = suite::load(file)?;
+        let part = parts::find(&suite.name).map_err(anyhow::Error::msg)?;
+        let runs = run::plan(&suite, scale, part.code_epoch());
+        Ok(Job {
+            file: file.to_owned(),
+            dir: ScaleDir::new(artifacts, &suite.name, scale),
+            part,
+            scale,
+            runs,
+            suite,
+        })
+    }
+
+    /// The planned run `id`, or an error listing the plan.
+    pub fn run(&self, id: &str) -> Result<&Run> {
+        self.runs.iter().find(|r| r.id == id).with_context(|| {
+            let ids: Vec<&str> = self.runs.iter().map(|r| r.id.as_str()).collect();
+            format!(
+                "{} has no run `{id}` at scale {}; planned: {}",
+                self.suite.name,
+                self.scale.name(),
+                ids.join(", ")
+            )
+        })
+    }
+}
+
+/// One line of `plm plan`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PlannedRun {
+    pub id: String,
+    pub label: String,
+    /// Exposures × the tokens of one round of the dataset (documents and their `<eos>`).
+    pub estimated_tokens: u64,
+    pub finished: bool,
+}
+
+/// The plan with token estimates and what is already finished; also written as `plan.json`.
+pub fn plan(job: &Job) -> Result<Vec<PlannedRun>> {
+    let planned: Vec<PlannedRun> = job
+        .runs
+        .iter()
+        .map(|run| PlannedRun {
+            id: run.id.clone(),
+            label: run.label(),
+            estimated_tokens: u64::from(run.spec.recipe.exposures)
+                * round_tokens(&run.spec.dataset, run.spec.seed),
+            finished: job.dir.manifest(&run.id).exists(),
+        })
+        .collect();
+    Ok(planned)
+}
+
+fn round_tokens(dataset: &DatasetSpec, seed: u64) -> u64 {
+    let source = data::build(dataset, seed);
+    let mut doc = Doc::default();
+    (0..source.docs_per_entry())
+        .map(|i| {
+            source.doc(i, &mut doc);
+            doc.tokens.len() as u64 + 1
+        })
+        .sum()
+}
+
+/// Regenerates the datasets `runs` train on and compares them with their pins; returns one
+/// message per mismatch (empty: all match or are unpinned).
+pub fn check_data(job: &Job, runs: &[&Run]) -> Result<Vec<String>> {
+    let mut mismatches = Vec::new();
+    let mut checked: Vec<&str> = Vec::new();
+    for run in runs {
+        let dataset = &run.spec.dataset;
+        if checked.contains(&dataset.name()) {
+            continue;
+        }
+        checked.push(dataset.name());
+        let bar = crate::progress::bar(dataset.name(), "docs");
+        let summary = stream::summarize(
+            data::build(dataset, job.suite.seed).as_ref(),
+            dataset.name(),
+            None,
+            &bar,
+        )?;
+        bar.finish_and_clear();
+        if let Some(pinned) = dataset.sha256()
+            && *pinned != summary.sha256
+        {
+            mismatches.push(format!(
+                "{}: dataset `{}` (scales.{}): generated tokens sha256 {} but the suite pins {}",
+                job.file.display(),
+                dataset.name(),
+                job.scale.name(),
+                summary.sha256.tokens,
+                pinned.tokens
+            ));
+        }
+    }
+    Ok(mismatches)
+}
+
+/// Reads a finished run's manifest and timing, `None` when the run has not finished (or its
+/// manifest belongs to another run id, or cannot be read: it is then measured again).
+pub fn finished(job: &Job, run: &Run) -> Option<Finished> {
+    let text = std::fs::read_to_string(job.dir.manifest(&run.id)).ok()?;
+    let manifest: Manifest = serde_json::from_str(&text).ok()?;
+    if manifest.run_id != run.id {
+        return None;
+    }
+    let timing = Timing::load(&job.dir.run_dir(&run.id)).unwrap_or_default();
+    Some(Finished { manifest, timing })
+}
+
+/// Trains (resuming from a checkpoint) and measures one run under its lock; a no-op returning the
+/// manifest when the run has finished. `wait`: wait for another process holding the run's lock
+/// (else return `None` at once).
+pub fn run_one(job: &Job, run: &Run, options: &Options, wait: bool) -> Result<Option<Finished>> {
+    job.dir.create()?;
+    let Some(_lock): Option<Lock> = job.dir.lock_run(&run.id, wait)? else {
+        return Ok(None);
+    };
+    if let Some(done) = finished(job, run) {
+        return Ok(Some(done));
+    }
+    let run_dir = job.dir.run_dir(&run.id);
+    let train_options = TrainOptions {
+        device: options.device,
+        resume: true,
+        stop_after: None,
+        progress: options.progress,
+    };
+    let trained = train(&run.spec, &run_dir, &train_options)
+        .with_context(|| format!("run {} ({})", run.id, run.label()))?;
+    let started = Instant::now();
+    let bar = crate::progress::bar("measure", "units");
+    if !options.progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let measured = job
+        .part
+        .measure(run, &trained, &bar)
+        .with_context(|| format!("measuring run {} ({})", run.id, run.label()))?;
+    bar.finish_and_clear();
+    let report = &trained.report;
+    let manifest = Manifest {
+        run_id: run.id.clone(),
+        suite: job.suite.name.clone(),
+        suite_version: job.suite.version,
+        scale: job.scale,
+        model_name: run.model_name.clone(),
+        recipe_name: run.recipe_name.clone(),
+        exposures: run.spec.recipe.exposures,
+        spec: run.spec.clone(),
+        evaluation: run.evaluation.clone(),
+        data_sha256: run.data_sha256.clone(),
+        code_epoch: job.part.code_epoch(),
+        code_revision: run::code_revision(),
+        device: report.device.clone(),
+        threads: report.threads,
+        steps: report.losses.len() as u64,
+        final_loss: report.losses.last().copied().unwrap_or(f32::NAN),
+        weights_sha256: report.weights_sha256.clone(),
+        parameters: report.parameters,
+        measurements: measured.measurements,
+    };
+    let timing = Timing {
+        eval_seconds: started.elapsed().as_secs_f64(),
+        measurement: measured.timings,
+        ..trained.timing
+    };
+    timing.save(&run_dir)?;
+    write_atomic(
+        &job.dir.manifest(&run.id),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    Ok(Some(Finished { manifest, timing }))
+}
+
+/// Judges the claims on the manifests present and writes `suite.json`, `plan.json`,
+/// `summary.json` and the report; planned runs without a manifest are listed as missing.
+pub fn collect(job: &Job) -> Result<Summary> {
+    job.dir.create()?;
+    let _lock = job.dir.lock_report()?;
+    let finished: Vec<Finished> = job.runs.iter().filter_map(|r| finished(job, r)).collect();
+    write_atomic(
+        &job.dir.suite_json(),
+        serde_json::to_string_pretty(&job.suite)?.as_bytes(),
+    )?;
+    write_atomic(
+        &job.dir.plan_json(),
+        serde_json::to_string_pretty(&plan(job)?)?.as_bytes(),
+    )?;
+    report::write(
+        &job.dir, &job.suite, job.part, job.scale, &job.runs, &finished,
+    )
+}
+
+/// What [`reproduce`] ended with.
+pub enum Reproduced {
+    /// A dataset's stream differs from its pin: nothing was trained.
+    DataMismatch(Vec<String>),
+    Done(Box<Summary>),
+}
+
+/// Check data → run every planned run → collect. Runs another process is working on are left
+/// to it and waited for at the end. `say` receives one line per finished run.
+pub fn reproduce(job: &Job, options: &Options, say: &mut dyn FnMut(String)) -> Result<Reproduced> {
+    job.dir.create()?;
+    let mismatches = check_data(job, &job.runs.iter().collect::<Vec<_>>())?;
+    if !mismatches.is_empty() {
+        return Ok(Reproduced::DataMismatch(mismatches));
+    }
+    let total = job.runs.len();
+    let line = |run: &Run, finished: &Finished, done: usize| {
+        format!(
+            "[{done}/{total}] {} ({}): {}, {:.1}s",
+            run.label(),
+            run.id,
+            job.part.brief(&finished.manifest),
+            finished.timing.train_seconds + finished.timing.eval_seconds
+        )
+    };
+    let (mut done, mut busy) = (0, Vec::new());
+    for run in &job.runs {
+        match run_one(job, run, options, false)? {
+            Some(finished) => {
+                done += 1;
+                say(line(run, &finished, done));
+            }
+            None => busy.push(run),
+        }
+    }
+    for run in busy {
+        say(format!(
+            "waiting for run {} ({}): another process is working on it",
+            run.label(),
+            run.id
+        ));
+        let finished = run_one(job, run, options, true)?.expect("waited for the lock");
+        done += 1;
+        say(line(run, &finished, done));
+    }
+    Ok(Reproduced::Done(Box::new(collect(job)?)))
+}

@@ -1,0 +1,136 @@
+//! Part 1's estimators: what a claim computes from the grammar runs of a scale.
+
+use std::collections::BTreeSet;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::grammar::GrammarMetrics;
+use super::measured;
+use crate::parts::Estimate;
+use crate::run::Manifest;
+use crate::spec::Position;
+
+/// `estimator = "..."` in a Part 1 claim, with its settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "estimator", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Estimator {
+    /// Best generation accuracy from `<bos>` among grammar runs (of `position`, if given).
+    GenerationAccuracy {
+        #[serde(default)]
+        position: Option<Position>,
+    },
+    /// Best generation accuracy of rotary runs minus that of absolute-position runs, on one
+    /// dataset. Undecided (not measured) when both are 0: a tie at zero says nothing.
+    RotaryMinusAbsoluteAccuracy {},
+    /// Lowest KL(p* ‖ q) of absolute-position runs divided by that of rotary runs, on one dataset.
+    AbsoluteOverRotaryKl {},
+}
+
+type Measured<'a> = (&'a Manifest, GrammarMetrics);
+
+/// The run whose metric `key` is largest.
+fn best<'a, 'b>(
+    runs: impl Iterator<Item = &'b Measured<'a>>,
+    key: impl Fn(&GrammarMetrics) -> f64,
+) -> Option<&'b Measured<'a>> {
+    runs.max_by(|a, b| key(&a.1).total_cmp(&key(&b.1)))
+}
+
+/// Compares rotary with absolute-position runs dataset by dataset: `compare` gets both groups'
+/// runs and returns a value and its explanation; the largest value over datasets wins.
+fn rotary_vs_absolute(
+    runs: &[Measured],
+    compare: impl Fn(&[&Measured], &[&Measured]) -> Option<(f64, String)>,
+) -> Estimate {
+    let datasets: BTreeSet<&str> = runs.iter().map(|(m, _)| m.spec.dataset.name()).collect();
+    let mut found: Vec<(f64, String)> = Vec::new();
+    let mut undecided = Vec::new();
+    for dataset in datasets {
+        let of = |position: Position| -> Vec<&Measured> {
+            runs.iter()
+                .filter(|(m, _)| m.spec.dataset.name() == dataset)
+                .filter(|(m, _)| m.spec.model.position == position)
+                .collect()
+        };
+        let (rotary, absolute) = (of(Position::Rotary), of(Position::Absolute));
+        if rotary.is_empty() || absolute.is_empty() {
+            continue;
+        }
+        match compare(&rotary, &absolute) {
+            Some(result) => found.push(result),
+            None => undecided.push(dataset),
+        }
+    }
+    match found.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
+        Some((value, why)) => Estimate::of(value, why),
+        None if !undecided.is_empty() => Estimate::none(format!(
+            "no signal on {}: both at zero",
+            undecided.join(", ")
+        )),
+        None => Estimate::none("needs rotary and absolute runs on one grammar"),
+    }
+}
+
+pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
+    let grammar: Vec<Measured> = runs
+        .iter()
+        .filter_map(|m| measured(m).map(|g| (*m, g)))
+        .collect();
+    match *estimator {
+        Estimator::GenerationAccuracy { position } => {
+            let eligible = grammar
+                .iter()
+                .filter(|(m, _)| position.is_none_or(|p| m.spec.model.position == p));
+            match best(eligible, |g| g.accuracy) {
+                Some((m, g)) => Estimate::of(
+                    g.accuracy,
+                    format!(
+                        "{} ({} of {} samples; cut{} {:.3}; KL {:.4})",
+                        m.label(),
+                        (g.accuracy * g.samples as f64).round(),
+                        g.samples,
+                        g.cut,
+                        g.cut_accuracy,
+                        g.kl
+                    ),
+                ),
+                None => Estimate::none("no grammar runs"),
+            }
+        }
+        Estimator::RotaryMinusAbsoluteAccuracy {} => {
+            rotary_vs_absolute(&grammar, |rotary, absolute| {
+                let (r, rg) = best(rotary.iter().copied(), |g| g.accuracy)?;
+                let (a, ag) = best(absolute.iter().copied(), |g| g.accuracy)?;
+                (rg.accuracy > 0.0 || ag.accuracy > 0.0).then(|| {
+                    (
+                        rg.accuracy - ag.accuracy,
+                        format!(
+                            "{:.3} ({}) − {:.3} ({})",
+                            rg.accuracy,
+                            r.label(),
+                            ag.accuracy,
+                            a.label()
+                        ),
+                    )
+                })
+            })
+        }
+        Estimator::AbsoluteOverRotaryKl {} => rotary_vs_absolute(&grammar, |rotary, absolute| {
+            let (r, rg) = best(rotary.iter().copied(), |g| -g.kl)?;
+            let (a, ag) = best(absolute.iter().copied(), |g| -g.kl)?;
+            (rg.kl > 0.0).then(|| {
+                (
+                    ag.kl / rg.kl,
+                    format!(
+                        "KL {:.4} ({}) / {:.4} ({})",
+                        ag.kl,
+                        a.label(),
+                        rg.kl,
+                        r.label()
+                    ),
+                )
+            })
+        }),
+    }
+}

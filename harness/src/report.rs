@@ -1,0 +1,230 @@
+//! The report of one suite scale: claims judged on the finished runs, figures, `summary.json`
+//! and a self-contained `report.html` (inline CSS and SVG; opens offline), rendered with tera from
+//! `templates/report.html.tera` (one template for every part). What a part shows — its columns,
+//! figures and method text — comes from the part.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::artifacts::ScaleDir;
+use crate::claims::{self, Outcome, Verdict};
+use crate::figure;
+use crate::parts::Part;
+use crate::run::{Finished, Manifest, Run};
+use crate::spec::{Scale, Suite};
+use crate::util::{hex, write_atomic};
+
+/// One row of the runs table.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunRow {
+    pub run_id: String,
+    pub label: String,
+    pub exposures: u32,
+    pub parameters: u64,
+    /// The values of [`Summary::columns`], formatted.
+    pub cells: Vec<String>,
+    pub final_loss: f32,
+    pub steps: u64,
+    pub train_seconds: f64,
+    pub device: String,
+}
+
+/// `summary.json`: everything the report shows, as data.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub suite: String,
+    pub suite_version: u32,
+    pub suite_sha256: String,
+    pub paper: String,
+    pub scale: Scale,
+    pub code_revisions: Vec<String>,
+    pub devices: Vec<String>,
+    pub train_seconds: f64,
+    pub eval_seconds: f64,
+    pub data_sha256: Vec<(String, String)>,
+    pub claims: Vec<Outcome>,
+    /// Headers of the measurement columns of the runs table.
+    pub columns: Vec<String>,
+    pub runs: Vec<RunRow>,
+    /// Planned runs without a manifest (`plm collect` on a partial sweep), as `label (id)`.
+    pub missing_runs: Vec<String>,
+    /// What the measurements mean, printed under the report.
+    pub method: String,
+}
+
+impl Summary {
+    pub fn failed(&self) -> bool {
+        self.claims.iter().any(|c| c.verdict == Verdict::Fail)
+    }
+}
+
+fn row(part: &dyn Part, run: &Finished) -> RunRow {
+    let m = &run.manifest;
+    RunRow {
+        run_id: m.run_id.clone(),
+        label: m.label(),
+        exposures: m.exposures,
+        parameters: m.parameters,
+        cells: part.cells(m),
+        final_loss: m.final_loss,
+        steps: m.steps,
+        train_seconds: run.timing.train_seconds,
+        device: m.device.clone(),
+    }
+}
+
+fn unique(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = values.collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Judges the claims on the finished runs, draws the figures and writes `summary.json`,
+/// `report.html` and `figures/` into the scale folder. A claim whose exposures match a planned run
+/// that has not finished is "not measured": a partial sweep does not judge.
+pub fn write(
+    dir: &ScaleDir,
+    suite: &Suite,
+    part: &dyn Part,
+    scale: Scale,
+    planned: &[Run],
+    finished: &[Finished],
+) -> Result<Summary> {
+    let manifests: Vec<Manifest> = finished.iter().map(|f| f.manifest.clone()).collect();
+    let missing: Vec<&Run> = planned
+        .iter()
+        .filter(|r| !manifests.iter().any(|m| m.run_id == r.id))
+        .collect();
+    let claims: Vec<Outcome> = suite
+        .claims
+        .iter()
+        .map(|claim| {
+            let waiting = missing
+                .iter()
+                .filter(|r| claim.exposures.is_none_or(|e| r.spec.recipe.exposures == e))
+                .count();
+            let mut outcome = claims::evaluate(part, claim, &manifests, scale);
+            if waiting > 0 {
+                outcome.evidence = format!(
+                    "{waiting} planned runs missing (so far: {} {})",
+                    outcome.measured.map_or("—".into(), |v| format!("{v:.3}")),
+                    outcome.evidence
+                );
+                (outcome.measured, outcome.verdict) = (None, Verdict::NotMeasured);
+            }
+            outcome
+        })
+        .collect();
+    let svgs: Vec<String> = part
+        .figures(&manifests)
+        .iter()
+        .map(|f| figure::render(f, &dir.figures()))
+        .collect::<Result<_>>()?;
+
+    let summary = Summary {
+        suite: suite.name.clone(),
+        suite_version: suite.version,
+        suite_sha256: hex(&Sha256::digest(serde_json::to_vec(suite)?)),
+        paper: suite.paper.clone(),
+        scale,
+        code_revisions: unique(manifests.iter().map(|m| m.code_revision.clone())),
+        devices: unique(manifests.iter().map(|m| m.device.clone())),
+        train_seconds: finished.iter().map(|f| f.timing.train_seconds).sum(),
+        eval_seconds: finished.iter().map(|f| f.timing.eval_seconds).sum(),
+        data_sha256: {
+            let mut hashes: Vec<(String, String)> = manifests
+                .iter()
+                .map(|m| {
+                    (
+                        m.spec.dataset.name().to_owned(),
+                        m.data_sha256
+                            .as_ref()
+                            .map_or("unpinned".into(), |h| h.tokens.clone()),
+                    )
+                })
+                .collect();
+            hashes.sort();
+            hashes.dedup();
+            hashes
+        },
+        claims,
+        columns: part.columns().iter().map(|&c| c.to_owned()).collect(),
+        runs: finished.iter().map(|f| row(part, f)).collect(),
+        missing_runs: missing
+            .iter()
+            .map(|r| format!("{} ({})", r.label(), r.id))
+            .collect(),
+        method: part.method().into(),
+    };
+    write_atomic(
+        &dir.summary(),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    let html = render_html(&summary, &svgs)?;
+    write_atomic(&dir.report(), html.as_bytes())?;
+    Ok(summary)
+}
+
+fn render_html(summary: &Summary, svgs: &[String]) -> Result<String> {
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template(
+        "report.html",
+        include_str!("../../templates/report.html.tera"),
+    )
+    .context("templates/report.html.tera")?;
+    let mut context = tera::Context::from_serialize(summary)?;
+    context.insert("figures", svgs);
+    let verdicts: Vec<&str> = summary.claims.iter().map(|c| c.verdict.label()).collect();
+    context.insert("verdict_labels", &verdicts);
+    tera.render("report.html", &context)
+        .context("rendering templates/report.html.tera")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Zero is a measurement and a bound, not a missing value (tera treats 0 as false).
+    #[test]
+    fn a_measured_zero_and_a_zero_bound_are_shown() {
+        let claim: crate::spec::Claim = toml::from_str(
+            "id = \"Z\"\npaper = \"p\"\nstatement = \"s\"\nestimator = \"generation-accuracy\"\n\
+             at_least = 0.0\nbinding_scales = []",
+        )
+        .unwrap();
+        let summary = Summary {
+            suite: "part1".into(),
+            suite_version: 1,
+            suite_sha256: String::new(),
+            paper: String::new(),
+            scale: Scale::Smoke,
+            code_revisions: Vec::new(),
+            devices: Vec::new(),
+            train_seconds: 0.0,
+            eval_seconds: 0.0,
+            data_sha256: Vec::new(),
+            claims: vec![Outcome {
+                claim,
+                measured: Some(0.0),
+                evidence: "e".into(),
+                verdict: Verdict::Pass,
+            }],
+            columns: Vec::new(),
+            runs: Vec::new(),
+            missing_runs: vec!["d/m/r (0123)".into()],
+            method: String::new(),
+        };
+        let html = render_html(&summary, &[]).unwrap();
+        assert!(html.contains("≥ 0"), "the bound");
+        assert!(
+            html.contains("Missing runs") && html.contains("(0123)"),
+            "missing runs listed"
+        );
+        assert!(
+            html.contains("<td class=\"num\">0<div"),
+            "the measurement: {html}"
+        );
+    }
+}

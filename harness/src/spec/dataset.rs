@@ -1,0 +1,171 @@
+//! Datasets as data: a generator name with its settings and the hashes its stream must have.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A dataset: a generator with its settings and the hashes its stream must have.
+///
+/// Deserialised by hand (see `impl Deserialize` below) rather than as a serde-tagged enum, because
+/// serde's tagged enums forget the path inside the variant and errors could not name the field.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(tag = "generator", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DatasetSpec {
+    /// Synthetic biographies over the published pools (Part 3.1 §2, Part 3.3 §2).
+    Bios(BiosSpec),
+    /// The six questions per person about bioS people, one split.
+    BiosQa(BiosQaSpec),
+    /// bioD(N, K, C, D, L, T): random attribute strings of tunable entropy (Part 3.3 Def. 2.2).
+    Biod(BiodSpec),
+    /// Sentences of one of Part 1's context-free grammars (Part 1 §2.1).
+    Cfg(CfgSpec),
+}
+
+/// The `generator` names, in the order of [`DatasetSpec`]'s variants.
+const GENERATORS: [&str; 4] = ["bios", "bios-qa", "biod", "cfg"];
+
+impl<'de> Deserialize<'de> for DatasetSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        /// Deserialises a variant, reporting the failing field as `field `path`: message`,
+        /// which [`Suite::parse`] folds into the field path.
+        fn variant<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<T, String> {
+            serde_path_to_error::deserialize(toml::Value::Table(table))
+                .map_err(|e| format!("field `{}`: {}", e.path(), e.inner().message()))
+        }
+        let mut table = toml::Table::deserialize(deserializer)?;
+        let generator = match table.remove("generator") {
+            Some(toml::Value::String(name)) => name,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "field `generator`: expected a string, found {}",
+                    other.type_str()
+                )));
+            }
+            None => return Err(D::Error::missing_field("generator")),
+        };
+        match generator.as_str() {
+            "bios" => variant(table).map(DatasetSpec::Bios),
+            "bios-qa" => variant(table).map(DatasetSpec::BiosQa),
+            "biod" => variant(table).map(DatasetSpec::Biod),
+            "cfg" => variant(table).map(DatasetSpec::Cfg),
+            other => Err(format!(
+                "field `generator`: unknown generator `{other}`, expected one of {}",
+                GENERATORS.join(", ")
+            )),
+        }
+        .map_err(D::Error::custom)
+    }
+}
+
+impl DatasetSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            DatasetSpec::Bios(s) => &s.name,
+            DatasetSpec::BiosQa(s) => &s.name,
+            DatasetSpec::Biod(s) => &s.name,
+            DatasetSpec::Cfg(s) => &s.name,
+        }
+    }
+
+    pub fn sha256(&self) -> Option<&StreamHashes> {
+        match self {
+            DatasetSpec::Bios(s) => s.sha256.as_ref(),
+            DatasetSpec::BiosQa(s) => s.sha256.as_ref(),
+            DatasetSpec::Biod(s) => s.sha256.as_ref(),
+            DatasetSpec::Cfg(s) => s.sha256.as_ref(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosSpec {
+    pub name: String,
+    /// N: number of people.
+    pub people: usize,
+    /// `single`, `single+fullname`, `single+permuteK[+fullname]`, `multiK[+permute][+fullname]`,
+    /// or `fresh` (Part 3.3: new wording and sentence order at every exposure).
+    pub augmentation: String,
+    /// Documents per person for `fresh` (= exposures); implied by the name otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u32>,
+    /// Expected hashes; absent means "not pinned yet" and is reported as such.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosQaSpec {
+    pub name: String,
+    /// N: the same first N people as a `bios` dataset of this suite.
+    pub people: usize,
+    /// Which half of the people: each person falls in `train` or `test` by a fair coin.
+    pub split: Split,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Train,
+    Test,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiodSpec {
+    pub name: String,
+    /// N: number of people.
+    pub people: usize,
+    /// K: attributes per person.
+    pub attributes: u32,
+    /// C: chunks per value.
+    pub chunks: u32,
+    /// D: size of each attribute's diversity set.
+    pub diversity: u32,
+    /// L: tokens per chunk.
+    pub length: u32,
+    /// T: size of the token alphabet of the values.
+    pub alphabet: u32,
+    /// First/middle/last name pool sizes (prefixes of the bioS pools); N0 is their product.
+    #[serde(default = "full_name_pools")]
+    pub name_pools: [usize; 3],
+    /// Documents per person, each with a fresh sentence order (= exposures).
+    #[serde(default = "one")]
+    pub entries: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CfgSpec {
+    pub name: String,
+    /// One of the embedded grammars (`plm cfg stats --grammar NAME`), e.g. `cfg3b`.
+    pub grammar: String,
+    /// Number of distinct sentences, sampled from the project's seeded stream (sentence `i` is
+    /// addressable on its own, which the trainer's shuffle needs). Part 1 trains on fresh samples:
+    /// choose enough sentences that one exposure covers the whole run.
+    pub sentences: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+fn full_name_pools() -> [usize; 3] {
+    [400, 400, 1000]
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// SHA-256 (lowercase hex) of a dataset's token stream (u32 little-endian ids, each document
+/// followed by `<eos>`) and of its text (each document followed by a newline).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamHashes {
+    pub tokens: String,
+    pub text: String,
+}

@@ -1,0 +1,58 @@
+//! How a scale measures its trained models: one optional section per kind of measurement, read
+//! by the part that measures it (`[scales.<scale>.evaluation.grammar]` for Part 1).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// Models trained on a grammar (Part 1); defaults apply when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grammar: Option<GrammarEval>,
+}
+
+/// How grammar models are measured (Part 1, arXiv:2305.13673, §2.3 and App. A).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrammarEval {
+    /// Sentences generated from `<bos>` (Part 1 uses at least 500).
+    #[serde(default = "five_hundred")]
+    pub samples: usize,
+    /// Prompt length c of the cut-c accuracy (Part 1's cut50).
+    #[serde(default = "fifty")]
+    pub cut: usize,
+    /// Held-out sentences continued for the cut-c accuracy.
+    #[serde(default = "five_hundred")]
+    pub cut_samples: usize,
+    /// Held-out sentences whose positions the KL averages over.
+    #[serde(default = "one_hundred")]
+    pub kl_sentences: usize,
+    #[serde(default = "one")]
+    pub temperature: f64,
+}
+
+fn five_hundred() -> usize {
+    500
+}
+fn fifty() -> usize {
+    50
+}
+fn one_hundred() -> usize {
+    100
+}
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for GrammarEval {
+    fn default() -> Self {
+        Self {
+            samples: five_hundred(),
+            cut: fifty(),
+            cut_samples: five_hundred(),
+            kl_sentences: one_hundred(),
+            temperature: one(),
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `plm plan`, `plm run --id` and `plm collect` on a tiny Part 3.3 suite: running each planned
+//! run on its own, in reverse order, then collecting, gives the same claims, measurements and
+//! run files, byte for byte, as `plm reproduce` (one thread); only `timing.json` may differ.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn plm(out: &Path, args: &[&str]) -> std::process::Output {
+    let output = Command::cargo_bin("plm")
+        .unwrap()
+        .current_dir(repo())
+        .args(["--suites", "tests/fixtures/suites", "--threads", "1"])
+        .args(args)
+        .args(["--scale", "smoke", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "plm {args:?}: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every file under `runs/` except timing.json, by path relative to the scale folder.
+fn run_files(scale: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for run in std::fs::read_dir(scale.join("runs")).unwrap() {
+        for file in std::fs::read_dir(run.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.file_name().unwrap() != "timing.json" {
+                let relative = path.strip_prefix(scale).unwrap().to_owned();
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn running_each_planned_id_then_collecting_equals_reproduce() {
+    let (whole, parts) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    plm(whole.path(), &["reproduce", "part3.3"]);
+
+    let plan = plm(parts.path(), &["plan", "part3.3", "--json"]);
+    let planned: Vec<Value> = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(planned.len(), 2);
+    assert!(planned.iter().all(|p| p["finished"] == false));
+    for run in planned.iter().rev() {
+        let id = run["id"].as_str().unwrap();
+        plm(parts.path(), &["run", "part3.3", "--id", id]);
+        // A finished run is a no-op.
+        plm(parts.path(), &["run", "part3.3", "--id", id]);
+    }
+    let collected = plm(parts.path(), &["collect", "part3.3"]);
+    assert!(String::from_utf8_lossy(&collected.stdout).contains("2 of 2 planned runs finished"));
+
+    let (a, b) = (
+        whole.path().join("part3.3/smoke"),
+        parts.path().join("part3.3/smoke"),
+    );
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["claims"], sb["claims"]);
+    assert!(sa["claims"][0]["measured"].is_number());
+    assert_eq!(sa["missing_runs"], Value::Array(Vec::new()));
+    let cells = |s: &Value| -> Vec<Value> {
+        s["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["cells"].clone())
+            .collect()
+    };
+    assert_eq!(cells(&sa), cells(&sb));
+    let (fa, fb) = (run_files(&a), run_files(&b));
+    assert!(fa.keys().any(|p| p.ends_with("model.bpk")));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (path, bytes) in &fa {
+        assert!(
+            fb[path] == *bytes,
+            "{} differs between the two ways",
+            path.display()
+        );
+    }
+
+    let replanned = plm(parts.path(), &["plan", "part3.3", "--json"]);
+    let replanned: Vec<Value> = serde_json::from_slice(&replanned.stdout).unwrap();
+    assert!(replanned.iter().all(|p| p["finished"] == true));
+}
+
+#[test]
+fn collect_on_a_partial_sweep_lists_missing_runs_and_judges_nothing_it_lacks() {
+    let out = tempfile::tempdir().unwrap();
+    let plan = plm(out.path(), &["plan", "part3.3", "--json"]);
+    let planned: Vec<Value> = serde_json::from_slice(&plan.stdout).unwrap();
+    plm(
+        out.path(),
+        &["run", "part3.3", "--id", planned[0]["id"].as_str().unwrap()],
+    );
+    let collected = plm(out.path(), &["collect", "part3.3"]);
+    let stdout = String::from_utf8_lossy(&collected.stdout);
+    assert!(stdout.contains("1 of 2 planned runs finished"), "{stdout}");
+    let summary = json(&out.path().join("part3.3/smoke/summary.json"));
+    let missing = summary["missing_runs"].as_array().unwrap();
+    assert_eq!(missing.len(), 1);
+    assert!(
+        missing[0]
+            .as_str()
+            .unwrap()
+            .contains(planned[1]["id"].as_str().unwrap())
+    );
+    for claim in summary["claims"].as_array().unwrap() {
+        assert_eq!(claim["verdict"], "not-measured", "{claim}");
+    }
+    let html = std::fs::read_to_string(out.path().join("part3.3/smoke/report.html")).unwrap();
+    assert!(html.contains("Missing runs"));
+}
+
+#[test]
+fn an_unknown_run_id_lists_the_plan() {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::cargo_bin("plm")
+        .unwrap()
+        .current_dir(repo())
+        .args([
+            "--suites",
+            "tests/fixtures/suites",
+            "run",
+            "part3.3",
+            "--scale",
+            "smoke",
+        ])
+        .args(["--id", "0000", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no run `0000`") && stderr.contains("planned:"),
+        "{stderr}"
+    );
+}
