@@ -178,7 +178,14 @@ pub fn run_one(
                 print_mismatches(mismatches);
                 return Ok(Outcome::CheckFailed);
             }
-            driver::run_one(job, run, &options(device), true)?.expect("waited for the lock")
+            let options = options(device);
+            match driver::run_one(job, run, &options, false)? {
+                Some(finished) => finished,
+                None => {
+                    eprintln!("run {id} is locked by another process; waiting for it");
+                    driver::run_one(job, run, &options, true)?.expect("waited for the lock")
+                }
+            }
         }
     };
     println!(

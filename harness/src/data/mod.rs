@@ -4,6 +4,7 @@
 //! order (the trainer shuffles indices; hashing walks them in order). A document carries its
 //! tokens and the spans the evaluators need (name, attribute values).
 
+pub mod augmentation;
 pub mod biod;
 pub mod bios;
 pub mod cfg;

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::data::bios::Augmentation;
+use crate::data::augmentation::Augmentation;
 use crate::data::names::name_space;
 use crate::data::pools::pools;
 use crate::parts;
