@@ -108,7 +108,8 @@ pub fn write(
             let mut outcome = claims::evaluate(part, claim, &manifests, scale);
             if waiting > 0 {
                 outcome.evidence = format!(
-                    "{waiting} planned runs missing (so far: {} {})",
+                    "{waiting} planned run{} missing (so far: {} {})",
+                    if waiting == 1 { "" } else { "s" },
                     outcome.measured.map_or("—".into(), |v| format!("{v:.3}")),
                     outcome.evidence
                 );
