@@ -6,6 +6,7 @@
 //! second process skips it and does other runs, then waits for it), and the summary and report
 //! are written under the report lock.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -81,22 +82,27 @@ pub struct PlannedRun {
 }
 
 /// The plan with token estimates and what is already finished; also written as `plan.json`.
-pub fn plan(job: &Job) -> Result<Vec<PlannedRun>> {
-    let planned: Vec<PlannedRun> = job
-        .runs
+pub fn plan(job: &Job) -> Vec<PlannedRun> {
+    // Runs share datasets: walk each dataset's first round once.
+    let mut round_tokens: BTreeMap<&str, u64> = BTreeMap::new();
+    job.runs
         .iter()
-        .map(|run| PlannedRun {
-            id: run.id.clone(),
-            label: run.label(),
-            estimated_tokens: u64::from(run.spec.recipe.exposures)
-                * round_tokens(&run.spec.dataset, run.spec.seed),
-            finished: job.dir.manifest(&run.id).exists(),
+        .map(|run| {
+            let dataset = &run.spec.dataset;
+            let round = *round_tokens
+                .entry(dataset.name())
+                .or_insert_with(|| tokens_of_one_round(dataset, run.spec.seed));
+            PlannedRun {
+                id: run.id.clone(),
+                label: run.label(),
+                estimated_tokens: u64::from(run.spec.recipe.exposures) * round,
+                finished: job.dir.manifest(&run.id).exists(),
+            }
         })
-        .collect();
-    Ok(planned)
+        .collect()
 }
 
-fn round_tokens(dataset: &DatasetSpec, seed: u64) -> u64 {
+fn tokens_of_one_round(dataset: &DatasetSpec, seed: u64) -> u64 {
     let source = data::build(dataset, seed);
     let mut doc = Doc::default();
     (0..source.docs_per_entry())
@@ -231,7 +237,7 @@ pub fn collect(job: &Job) -> Result<Summary> {
     )?;
     write_atomic(
         &job.dir.plan_json(),
-        serde_json::to_string_pretty(&plan(job)?)?.as_bytes(),
+        serde_json::to_string_pretty(&plan(job))?.as_bytes(),
     )?;
     report::write(
         &job.dir, &job.suite, job.part, job.scale, &job.runs, &finished,
