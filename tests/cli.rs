@@ -12,7 +12,7 @@ fn repo() -> PathBuf {
 }
 
 fn suite_text() -> String {
-    fs::read_to_string(repo().join("suites/part3.3/v1.toml")).unwrap()
+    fs::read_to_string(repo().join("suites/part3.3/v2.toml")).unwrap()
 }
 
 /// The first `tokens = "…"` pin of a suite (biod-n100's at the smoke scale).
@@ -163,7 +163,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
             "field `seed`",
         ),
         (
-            text.replacen("version = 1", "version = 0", 1),
+            text.replacen("version = 2", "version = 0", 1),
             "field `version`",
         ),
         (
@@ -179,13 +179,13 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
             "datasets[1].entries",
         ),
         (
-            text.replacen("diversity = 16", "diversity = 64", 1),
+            text.replacen("diversity = 32", "diversity = 64", 1),
             "datasets[0].diversity",
         ),
         (
             text.replacen(
-                "name_pools = [10, 10, 10]",
-                "name_pools = [10, 10, 1001]",
+                "name_pools = [16, 16, 16]",
+                "name_pools = [16, 16, 1001]",
                 1,
             ),
             "datasets[0].name_pools",
@@ -212,7 +212,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
         ),
         (
             text.replacen("name = \"part3.3\"", "name = \"part3.3", 1),
-            ":16: ",
+            ":20: ",
         ),
         (
             text.replacen("alphabet = 32", "alphabet = -3", 1),
@@ -220,7 +220,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
         ),
         (
             text.replacen("settings = { bits = 8 }", "settings = { bits = \"8\" }", 1),
-            "field `claims[3].settings",
+            "field `claims[8].settings",
         ),
         (
             text.replacen("name = \"part3.3\"", "name = \"part3.9\"", 1),
@@ -230,7 +230,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
             format!(
                 "{text}\n[[scales.smoke.datasets]]\ngenerator = \"bios\"\nname = \"x\"\npeople = 5\naugmentation = \"single\"\nsha256 = {{ tokens = \"abc\", text = \"abc\" }}\n"
             ),
-            "datasets[4].sha256.tokens",
+            "datasets[5].sha256.tokens",
         ),
     ];
     for (bad, expected) in cases {

@@ -13,10 +13,15 @@ fn repo() -> PathBuf {
 }
 
 fn plm(out: &Path, args: &[&str]) -> std::process::Output {
+    plm_on(out, "1", args)
+}
+
+/// `plm` with `--threads THREADS`.
+fn plm_on(out: &Path, threads: &str, args: &[&str]) -> std::process::Output {
     let output = Command::cargo_bin("plm")
         .unwrap()
         .current_dir(repo())
-        .args(["--suites", "tests/fixtures/suites", "--threads", "1"])
+        .args(["--suites", "tests/fixtures/suites", "--threads", threads])
         .args(args)
         .args(["--scale", "smoke", "--out"])
         .arg(out)
@@ -99,6 +104,28 @@ fn running_each_planned_id_then_collecting_equals_reproduce() {
     let replanned = plm(parts.path(), &["plan", "part3.3", "--json"]);
     let replanned: Vec<Value> = serde_json::from_slice(&replanned.stdout).unwrap();
     assert!(replanned.iter().all(|p| p["finished"] == true));
+}
+
+/// Two runs trained side by side in one process, one thread each, are the same bytes as the same
+/// runs trained one after the other with `--threads 1`: parallel reproduction stays bit-exact.
+#[test]
+fn runs_side_by_side_equal_runs_at_one_thread() {
+    let (serial, parallel) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    plm(serial.path(), &["reproduce", "part3.3", "--jobs", "1"]);
+    let out = plm_on(
+        parallel.path(),
+        "2",
+        &["reproduce", "part3.3", "--jobs", "2"],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 runs side by side, 1 thread each"));
+    let (a, b) = (
+        run_files(&serial.path().join("part3.3/smoke")),
+        run_files(&parallel.path().join("part3.3/smoke")),
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (path, bytes) in &a {
+        assert!(b[path] == *bytes, "{} differs", path.display());
+    }
 }
 
 #[test]

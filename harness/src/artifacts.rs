@@ -6,6 +6,7 @@
 //!   suite.json              the suite as last run (provenance)
 //!   plan.json               the planned runs: id, label, estimated tokens
 //!   summary.json            claims, runs and provenance as data
+//!   reproduce.json          wall time of the last `plm reproduce` that trained runs here
 //!   report.html, figures/   the report
 //!   runs/<id>/              checkpoint.bin while training; model.bpk, train.json, timing.json,
 //!                           manifest.json when finished
@@ -61,6 +62,10 @@ impl ScaleDir {
 
     pub fn summary(&self) -> PathBuf {
         self.path.join("summary.json")
+    }
+
+    pub fn reproduce_json(&self) -> PathBuf {
+        self.path.join("reproduce.json")
     }
 
     pub fn report(&self) -> PathBuf {

@@ -7,7 +7,60 @@ use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// A log-log scatter plot with optional reference lines.
+/// A reference curve y = factor · x^power: a straight line on log-log axes (power 1: a
+/// proportion such as "2 bits per parameter"; power 0: a level such as B_max).
+pub struct Line {
+    pub name: String,
+    pub factor: f64,
+    pub power: f64,
+    /// Drawn dashed in the colour of point series `i` (a level that belongs to one series, such
+    /// as that N's B_max); otherwise solid grey.
+    pub series: Option<usize>,
+}
+
+impl Line {
+    pub fn proportional(name: impl Into<String>, slope: f64) -> Self {
+        Self {
+            name: name.into(),
+            factor: slope,
+            power: 1.0,
+            series: None,
+        }
+    }
+
+    pub fn level(name: impl Into<String>, y: f64) -> Self {
+        Self {
+            name: name.into(),
+            factor: y,
+            power: 0.0,
+            series: None,
+        }
+    }
+
+    /// The same line, dashed in the colour of point series `i`.
+    pub fn of_series(self, i: usize) -> Self {
+        Self {
+            series: Some(i),
+            ..self
+        }
+    }
+
+    fn style(&self, i: usize) -> ShapeStyle {
+        match self.series {
+            Some(k) => ShapeStyle::from(&COLORS[k % COLORS.len()]).stroke_width(2),
+            None => {
+                ShapeStyle::from(&BLACK.mix([0.8, 0.45][i % 2])).stroke_width(2 - (i % 2) as u32)
+            }
+        }
+    }
+
+    fn at(&self, x: f64) -> f64 {
+        self.factor * x.powf(self.power)
+    }
+}
+
+/// A log-log scatter plot with optional reference lines; the legend sits right of the plot, so
+/// it never hides a point.
 pub struct Figure {
     /// File stem under `figures/`.
     pub name: String,
@@ -16,17 +69,23 @@ pub struct Figure {
     pub y_label: String,
     /// Named point series.
     pub points: Vec<(String, Vec<(f64, f64)>)>,
-    /// Named reference curves y = f(x), e.g. "2 bits / parameter"; drawn across the x range.
-    pub lines: Vec<(String, fn(f64) -> f64)>,
+    /// Reference lines, drawn across the x range.
+    pub lines: Vec<Line>,
 }
 
-const COLORS: [RGBColor; 5] = [
+const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
 ];
+
+/// Width of the legend column right of the plot, in pixels.
+const LEGEND_WIDTH: u32 = 200;
 
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -77,6 +136,8 @@ where
 {
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing {}: {e:?}", figure.name);
     root.fill(&WHITE).map_err(error)?;
+    let (width, _) = root.dim_in_pixel();
+    let (plot, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
     // Log axes: points at or below zero cannot be drawn (the tables still list them).
     let all = || {
         figure
@@ -86,10 +147,10 @@ where
             .filter(|p| p.0 > 0.0 && p.1 > 0.0)
     };
     let x = bounds(all().map(|p| p.0));
-    let line_ends = figure.lines.iter().flat_map(|(_, f)| [f(x.0), f(x.1)]);
+    let line_ends = figure.lines.iter().flat_map(|l| [l.at(x.0), l.at(x.1)]);
     let y = bounds(all().map(|p| p.1).chain(line_ends));
-    let mut chart = ChartBuilder::on(&root)
-        .caption(&figure.title, ("sans-serif", 18))
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(&figure.title, ("sans-serif", 17))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -99,23 +160,29 @@ where
         .configure_mesh()
         .x_desc(&figure.x_label)
         .y_desc(&figure.y_label)
+        .x_labels(8)
+        .y_labels(10)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
         .draw()
         .map_err(error)?;
-    for (i, (name, f)) in figure.lines.iter().enumerate() {
-        let style = ShapeStyle::from(&BLACK.mix(0.6)).stroke_width(1 + i as u32);
+    for (i, line) in figure.lines.iter().enumerate() {
         let samples: Vec<(f64, f64)> = (0..=32)
             .map(|k| x.0 * (x.1 / x.0).powf(f64::from(k) / 32.0))
-            .map(|v| (v, f(v)))
+            .map(|v| (v, line.at(v)))
             .collect();
-        chart
-            .draw_series(LineSeries::new(samples, style))
-            .map_err(error)?
-            .label(name.as_str())
-            .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 16, py)], style));
+        let style = line.style(i);
+        if line.series.is_some() {
+            chart
+                .draw_series(DashedLineSeries::new(samples, 8, 5, style))
+                .map_err(error)?;
+        } else {
+            chart
+                .draw_series(LineSeries::new(samples, style))
+                .map_err(error)?;
+        }
     }
-    for (i, (name, points)) in figure.points.iter().enumerate() {
+    for (i, (_, points)) in figure.points.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         chart
             .draw_series(
@@ -124,16 +191,29 @@ where
                     .filter(|p| p.0 > 0.0 && p.1 > 0.0)
                     .map(|&p| Circle::new(p, 4, color.filled())),
             )
-            .map_err(error)?
-            .label(name.as_str())
-            .legend(move |(px, py)| Circle::new((px + 8, py), 4, color.filled()));
+            .map_err(error)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(error)?;
+    // The legend: one row per series, then per reference line.
+    let font = ("sans-serif", 13).into_font();
+    let row = |k: usize| 48 + 20 * k as i32;
+    for (k, (name, _)) in figure.points.iter().enumerate() {
+        let color = COLORS[k % COLORS.len()];
+        legend
+            .draw(&Circle::new((14, row(k)), 4, color.filled()))
+            .map_err(error)?;
+        legend
+            .draw(&Text::new(name.as_str(), (26, row(k) - 7), font.clone()))
+            .map_err(error)?;
+    }
+    for (i, line) in figure.lines.iter().enumerate() {
+        let y = row(figure.points.len() + i);
+        legend
+            .draw(&PathElement::new(vec![(4, y), (22, y)], line.style(i)))
+            .map_err(error)?;
+        legend
+            .draw(&Text::new(line.name.as_str(), (26, y - 7), font.clone()))
+            .map_err(error)?;
+    }
     root.present().map_err(error)?;
     Ok(())
 }
@@ -142,7 +222,7 @@ where
 pub fn render(figure: &Figure, dir: &Path) -> Result<String> {
     register_font();
     std::fs::create_dir_all(dir)?;
-    let size = (720, 460);
+    let size = (860, 460);
     let mut svg = String::new();
     draw(
         SVGBackend::with_string(&mut svg, size).into_drawing_area(),

@@ -40,6 +40,11 @@ pub struct Summary {
     pub scale: Scale,
     pub code_revisions: Vec<String>,
     pub devices: Vec<String>,
+    /// Wall time of the last `plm reproduce` that trained runs here, how many runs it trained
+    /// and how many side by side; absent when no `reproduce` trained any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduced: Option<WallTime>,
+    /// Sums over the runs.
     pub train_seconds: f64,
     pub eval_seconds: f64,
     pub data_sha256: Vec<(String, String)>,
@@ -51,6 +56,17 @@ pub struct Summary {
     pub missing_runs: Vec<String>,
     /// What the measurements mean, printed under the report.
     pub method: String,
+}
+
+/// The last `plm reproduce` that trained runs of a scale (`reproduce.json`): a later
+/// `reproduce` that finds every run cached, or a `plm collect`, keeps it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct WallTime {
+    pub seconds: f64,
+    /// Runs trained side by side.
+    pub jobs: usize,
+    /// Runs it trained (the rest were cached).
+    pub trained: usize,
 }
 
 impl Summary {
@@ -91,6 +107,7 @@ pub fn write(
     scale: Scale,
     planned: &[Run],
     finished: &[Finished],
+    wall: Option<WallTime>,
 ) -> Result<Summary> {
     let manifests: Vec<Manifest> = finished.iter().map(|f| f.manifest.clone()).collect();
     let missing: Vec<&Run> = planned
@@ -100,6 +117,7 @@ pub fn write(
     let claims: Vec<Outcome> = suite
         .claims
         .iter()
+        .filter(|claim| claim.applies_at(scale))
         .map(|claim| {
             let waiting = missing
                 .iter()
@@ -132,6 +150,7 @@ pub fn write(
         scale,
         code_revisions: unique(manifests.iter().map(|m| m.code_revision.clone())),
         devices: unique(manifests.iter().map(|m| m.device.clone())),
+        reproduced: wall,
         train_seconds: finished.iter().map(|f| f.timing.train_seconds).sum(),
         eval_seconds: finished.iter().map(|f| f.timing.eval_seconds).sum(),
         data_sha256: {
@@ -203,6 +222,7 @@ mod tests {
             scale: Scale::Smoke,
             code_revisions: Vec::new(),
             devices: Vec::new(),
+            reproduced: None,
             train_seconds: 0.0,
             eval_seconds: 0.0,
             data_sha256: Vec::new(),

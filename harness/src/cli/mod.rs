@@ -91,6 +91,10 @@ enum Command {
         target: Target,
         #[arg(long, value_enum, default_value_t)]
         device: DeviceChoice,
+        /// Runs trained side by side, each with THREADS / JOBS threads (default on flex: one
+        /// run per thread, so each trains bit-exactly at one thread; on a GPU: 1).
+        #[arg(long, value_name = "JOBS")]
+        jobs: Option<usize>,
     },
     /// List the runs of a scale: run id, label, estimated tokens, finished or not.
     Plan {
@@ -164,12 +168,17 @@ pub fn main() -> ExitCode {
             stop_after,
         } => train::run(&spec, &out, device, resume, stop_after),
         Command::Cfg { command } => cfg::run(command),
-        Command::Reproduce { target, device } => pipeline::reproduce(
+        Command::Reproduce {
+            target,
+            device,
+            jobs,
+        } => pipeline::reproduce(
             &suites,
             &target.part,
             target.scale,
             &artifacts(&target),
             device,
+            jobs,
         ),
         Command::Plan { target, json } => pipeline::plan(
             &suites,

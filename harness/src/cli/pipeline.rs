@@ -40,10 +40,18 @@ fn jobs(suites_dir: &Path, part: &str, scale: Scale, artifacts: &Path) -> Result
         .collect()
 }
 
-fn options(device: DeviceChoice) -> Options {
+/// One run at a time on all threads, or `jobs` runs side by side sharing them.
+fn options(device: DeviceChoice, jobs: Option<usize>) -> Options {
+    let threads = rayon::current_num_threads();
+    let jobs = jobs.unwrap_or(match device {
+        DeviceChoice::Flex => threads,
+        _ => 1,
+    });
     Options {
         device,
         progress: true,
+        jobs: jobs.max(1),
+        threads_per_job: (threads / jobs.max(1)).max(1),
     }
 }
 
@@ -97,8 +105,10 @@ pub fn reproduce(
     scale: Scale,
     artifacts: &Path,
     device: DeviceChoice,
+    parallel: Option<usize>,
 ) -> Result<Outcome> {
     let mut failed = false;
+    let options = options(device, parallel);
     for job in jobs(suites_dir, part, scale, artifacts)? {
         println!(
             "{} v{} scale {}: {} runs → {}",
@@ -108,7 +118,19 @@ pub fn reproduce(
             job.runs.len(),
             job.dir.path().display()
         );
-        match driver::reproduce(&job, &options(device), &mut |line| println!("{line}"))? {
+        if options.jobs > 1 {
+            println!(
+                "{} runs side by side, {} thread{} each",
+                options.jobs,
+                options.threads_per_job,
+                if options.threads_per_job == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+        }
+        match driver::reproduce(&job, &options, &mut |line| println!("{line}"))? {
             Reproduced::DataMismatch(lines) => {
                 print_mismatches(lines);
                 failed = true;
@@ -178,7 +200,7 @@ pub fn run_one(
                 print_mismatches(mismatches);
                 return Ok(Outcome::CheckFailed);
             }
-            let options = options(device);
+            let options = options(device, Some(1));
             match driver::run_one(job, run, &options, false)? {
                 Some(finished) => finished,
                 None => {

@@ -25,14 +25,22 @@ pub struct Run {
 }
 
 impl Run {
-    /// `dataset/model/recipe`, how runs are named in logs and reports.
+    /// `dataset/model/recipe[#replica]`, how runs are named in logs and reports.
     pub fn label(&self) -> String {
         label(&self.spec, &self.model_name, &self.recipe_name)
     }
 }
 
+/// `dataset/model/recipe`, with `#r` for replica r > 0.
 fn label(spec: &TrainSpec, model_name: &str, recipe_name: &str) -> String {
-    format!("{}/{model_name}/{recipe_name}", spec.dataset.name())
+    let replica = match spec.replica {
+        0 => String::new(),
+        r => format!("#{r}"),
+    };
+    format!(
+        "{}/{model_name}/{recipe_name}{replica}",
+        spec.dataset.name()
+    )
 }
 
 /// What names a run: everything that can change its results and nothing else. The git revision
@@ -59,35 +67,58 @@ pub fn plan(suite: &Suite, scale: Scale, code_epoch: u32) -> Vec<Run> {
             .expect("validated sweep");
         for model_name in &sweep.models {
             for recipe_name in &sweep.recipes {
-                let spec = TrainSpec {
-                    seed: suite.seed,
-                    dataset: dataset.clone(),
-                    model: scale_spec.models[model_name].clone(),
-                    recipe: scale_spec.recipes[recipe_name].clone(),
-                };
-                let data_sha256 = dataset.sha256().cloned();
-                let identity = Identity {
-                    part: &suite.name,
-                    code_epoch,
-                    spec: &spec,
-                    evaluation: &scale_spec.evaluation,
-                    data_sha256: &data_sha256,
-                };
-                let json = serde_json::to_vec(&identity).expect("identity serialises");
-                runs.push(Run {
-                    id: hex(&Sha256::digest(json))[..16].to_owned(),
-                    suite: suite.name.clone(),
-                    scale,
-                    model_name: model_name.clone(),
-                    recipe_name: recipe_name.clone(),
-                    spec,
-                    evaluation: scale_spec.evaluation.clone(),
-                    data_sha256,
-                });
+                for replica in 0..sweep.replicas {
+                    let spec = TrainSpec {
+                        seed: suite.seed,
+                        replica,
+                        dataset: dataset.clone(),
+                        model: scale_spec.models[model_name].clone(),
+                        recipe: scale_spec.recipes[recipe_name].clone(),
+                    };
+                    runs.push(planned(
+                        suite,
+                        scale,
+                        model_name,
+                        recipe_name,
+                        spec,
+                        code_epoch,
+                    ));
+                }
             }
         }
     }
     runs
+}
+
+/// One run of a sweep, named by the hash of its [`Identity`].
+fn planned(
+    suite: &Suite,
+    scale: Scale,
+    model_name: &str,
+    recipe_name: &str,
+    spec: TrainSpec,
+    code_epoch: u32,
+) -> Run {
+    let scale_spec = suite.scales.get(scale);
+    let data_sha256 = spec.dataset.sha256().cloned();
+    let identity = Identity {
+        part: &suite.name,
+        code_epoch,
+        spec: &spec,
+        evaluation: &scale_spec.evaluation,
+        data_sha256: &data_sha256,
+    };
+    let json = serde_json::to_vec(&identity).expect("identity serialises");
+    Run {
+        id: hex(&Sha256::digest(json))[..16].to_owned(),
+        suite: suite.name.clone(),
+        scale,
+        model_name: model_name.to_owned(),
+        recipe_name: recipe_name.to_owned(),
+        spec,
+        evaluation: scale_spec.evaluation.clone(),
+        data_sha256,
+    }
 }
 
 /// The code revision (`git rev-parse HEAD`, `-dirty` with uncommitted changes), else "unknown".
@@ -163,7 +194,7 @@ mod tests {
     use super::*;
 
     fn suite() -> Suite {
-        toml::from_str(include_str!("../../../suites/part3.3/v1.toml")).unwrap()
+        toml::from_str(include_str!("../../../suites/part3.3/v2.toml")).unwrap()
     }
 
     fn ids(suite: &Suite, epoch: u32) -> Vec<String> {
@@ -179,7 +210,7 @@ mod tests {
     fn run_ids_follow_the_spec_and_the_code_epoch_only() {
         let mut suite = suite();
         let before = ids(&suite, 1);
-        assert_eq!(before.len(), 4);
+        assert_eq!(before.len(), 5);
         assert_eq!(before, ids(&suite, 1), "stable");
         suite.description = "edited".into();
         suite.scales.smoke.description = "edited".into();

@@ -16,7 +16,7 @@ pub struct Claim {
     pub statement: String,
     /// One of the estimators of the suite's part, e.g. `peak-ratio` (`parts/<part>/claims.rs`).
     pub estimator: String,
-    /// The estimator's own settings, e.g. `{ bits = 8 }` for `quantized-bits-kept`.
+    /// The estimator's own settings, e.g. `{ bits = 8 }` for `quantized-peak-kept`.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// Only runs with this many exposures.
@@ -26,6 +26,11 @@ pub struct Claim {
     pub at_least: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_most: Option<f64>,
+    /// The scales this claim is judged at; empty means every scale. A claim whose bounds
+    /// depend on the scale (the paper's bound at `paper`, a calibrated floor at `smoke`) is
+    /// written once per set of scales.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scales: Vec<Scale>,
     /// Scales at which a miss is a failure (exit status 1); elsewhere a miss is reported as
     /// "not reproduced at this scale".
     pub binding_scales: Vec<Scale>,
@@ -43,6 +48,11 @@ impl Claim {
             (None, Some(hi)) => format!("≤ {hi}"),
             (None, None) => String::new(),
         }
+    }
+
+    /// Whether the claim is judged at `scale`.
+    pub fn applies_at(&self, scale: Scale) -> bool {
+        self.scales.is_empty() || self.scales.contains(&scale)
     }
 
     /// Whether `value` meets the bounds.

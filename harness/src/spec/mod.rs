@@ -125,4 +125,15 @@ pub struct Sweep {
     pub models: Vec<String>,
     /// Names from this scale's `recipes`.
     pub recipes: Vec<String>,
+    /// Trainings of each combination (replicas 0, 1, …): seeds of a measurement's spread.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub replicas: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(replicas: &u32) -> bool {
+    *replicas == 1
 }

@@ -85,6 +85,15 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                 "a claim needs at_least and/or at_most",
             ));
         }
+        if let Some(scale) = claim.binding_scales.iter().find(|s| !claim.applies_at(**s)) {
+            return Err(Invalid::field(
+                format!("claims[{i}].binding_scales"),
+                format!(
+                    "binds at `{}`, which is not among the claim's `scales`",
+                    scale.name()
+                ),
+            ));
+        }
     }
     part.check(suite)
 }

@@ -224,7 +224,7 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         recipe.context,
         recipe.batch,
         recipe.packing,
-        spec.seed,
+        spec.training_seed(),
         recipe.exposures,
     )
     .map_err(|e| anyhow::anyhow!("dataset `{}`: {e}", spec.dataset.name()))?;
@@ -236,8 +236,18 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
     }
 
     let device = options.device.device()?.autodiff();
-    device.seed(spec.seed);
-    let mut model = Gpt::new(&spec.model, vocab_size, recipe.context, &device);
+    let mut model = {
+        // The backend's random source is global: runs trained side by side in one process
+        // seed and initialise one at a time, so that each gets the same weights as alone. burn
+        // initialises parameters lazily, on first use, so a forward pass under the lock draws
+        // every initial value now, in the order the first training step would draw them.
+        static INITIALISING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = INITIALISING.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(spec.training_seed());
+        let model = Gpt::new(&spec.model, vocab_size, recipe.context, &device);
+        let _ = model.forward(Tensor::<2, Int>::zeros([1, 1], &device));
+        model
+    };
     let mut optim = optimizer(recipe);
     let mut state = State {
         spec_sha256: spec_sha256.clone(),
@@ -282,7 +292,7 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         recipe.context,
         recipe.loss_mask,
         recipe.packing,
-        spec.seed,
+        spec.training_seed(),
         recipe.exposures,
     );
     packer

@@ -48,14 +48,33 @@ pub enum Knowledge {
     },
 }
 
+/// The bits of a measurement split as Part 3.3 splits them (its Fig. 13): names, values and
+/// bioD's diversity sets. Each can be negative when the model predicts worse than the uniform
+/// baseline; the total is then a vacuous lower bound.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BitTerms {
+    pub name: f64,
+    pub value: f64,
+    /// bioD only; 0 for bioS.
+    pub diversity: f64,
+}
+
+impl BitTerms {
+    pub fn total(&self) -> f64 {
+        self.name + self.value + self.diversity
+    }
+}
+
 impl Knowledge {
-    /// Bits stored given the measured losses.
-    pub fn bits(&self, losses: &Losses) -> f64 {
+    /// The three terms of the bits stored, given the measured losses.
+    pub fn terms(&self, losses: &Losses) -> BitTerms {
         let ln2 = std::f64::consts::LN_2;
         match *self {
-            Knowledge::Bios { n, n0, s0 } => {
-                n * (n0.log2() - losses.p1 / ln2) + n * (s0.log2() - losses.p2 / ln2)
-            }
+            Knowledge::Bios { n, n0, s0 } => BitTerms {
+                name: n * (n0.log2() - losses.p1 / ln2),
+                value: n * (s0.log2() - losses.p2 / ln2),
+                diversity: 0.0,
+            },
             Knowledge::Biod {
                 n,
                 n0,
@@ -64,21 +83,30 @@ impl Knowledge {
                 d,
                 l,
                 t,
-            } => {
-                n * (n0.log2() - losses.p1 / ln2)
-                    + n * k * (c * d.log2() - losses.p2 / ln2)
-                    + k * d * (l * t.log2() - d.log2() - losses.p3 / ln2)
-            }
+            } => BitTerms {
+                name: n * (n0.log2() - losses.p1 / ln2),
+                value: n * k * (c * d.log2() - losses.p2 / ln2),
+                diversity: k * d * (l * t.log2() - d.log2() - losses.p3 / ln2),
+            },
+        }
+    }
+
+    /// Bits stored given the measured losses: the sum of the [`BitTerms`].
+    pub fn bits(&self, losses: &Losses) -> f64 {
+        self.terms(losses).total()
+    }
+
+    /// N, the number of people.
+    pub fn people(&self) -> f64 {
+        match *self {
+            Knowledge::Bios { n, .. } | Knowledge::Biod { n, .. } => n,
         }
     }
 
     /// The most bits the data holds: p1 = ln N, p2 = p3 = 0.
     pub fn max_bits(&self) -> f64 {
-        let n = match *self {
-            Knowledge::Bios { n, .. } | Knowledge::Biod { n, .. } => n,
-        };
         self.bits(&Losses {
-            p1: n.ln(),
+            p1: self.people().ln(),
             p2: 0.0,
             p3: 0.0,
         })

@@ -1,11 +1,17 @@
 //! Part 3.3's estimators: what a claim computes from the runs of a scale.
+//!
+//! Runs are first grouped into *configurations* (dataset, model, recipe): replicas of one
+//! configuration (other seeds) are averaged, so that a peak is never the luckiest seed. A recipe
+//! search trains one model several times; where an estimator judges models, each (dataset,
+//! model) is judged at its best recipe by mean R, as the paper reports tuned runs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Capacity, Measurements, measured};
+use super::law::{self, LawPoint};
+use super::{Measurements, measured};
 use crate::parts::Estimate;
 use crate::run::Manifest;
 use crate::spec::Mlp;
@@ -14,117 +20,224 @@ use crate::spec::Mlp;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "estimator", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Estimator {
-    /// Largest bits-per-parameter ratio R among the runs.
+    /// Largest bits-per-parameter ratio R among the configurations (replicas averaged).
     PeakRatio {},
     /// Smallest R / R^max among models whose R^max ≤ `max_ratio_at_most`, each model at its
     /// best recipe (did small-data models store nearly everything?).
     StoredFraction { max_ratio_at_most: f64 },
-    /// Smallest bits(quantized to `bits`-bit weights) / bits(full precision) among the runs.
-    QuantizedBitsKept { bits: u32 },
+    /// Peak R after quantizing the weights to `bits` bits divided by the peak R in full
+    /// precision (Part 3.3 Fig. 6 compares capacity ratios). Negative quantized bits count as
+    /// 0: the lower bound is then vacuous, and "nothing provably stored" is the honest reading.
+    QuantizedPeakKept { bits: u32 },
     /// Peak R of gated-MLP (LLaMA-style) runs divided by peak R of GELU-MLP (GPT2) runs, on
     /// one dataset; the largest such ratio over datasets.
     GatedOverGelu {},
+    /// α of bits = min(B_max(N), α·P), fitted over each (dataset, model) at its best recipe,
+    /// every replica a point ([`law`]); the evidence gives a 95 % bootstrap interval.
+    CapacityLaw {},
 }
 
-/// The run with the largest capacity ratio R.
-fn best<'a>(
-    runs: impl Iterator<Item = (&'a Manifest, &'a Capacity)>,
-) -> Option<(&'a Manifest, &'a Capacity)> {
-    runs.max_by(|a, b| a.1.ratio.total_cmp(&b.1.ratio))
+/// The runs of one (dataset, model, recipe), replicas averaged.
+pub(super) struct Config<'a> {
+    pub runs: Vec<(&'a Manifest, Measurements)>,
+}
+
+impl Config<'_> {
+    pub fn first(&self) -> &Manifest {
+        self.runs[0].0
+    }
+
+    fn mean(&self, value: impl Fn(&Measurements) -> f64) -> f64 {
+        self.runs.iter().map(|(_, m)| value(m)).sum::<f64>() / self.runs.len() as f64
+    }
+
+    pub fn ratio(&self) -> f64 {
+        self.mean(|m| m.capacity.ratio)
+    }
+
+    /// R of the weights quantized to `bits` bits, negative bits counted as 0.
+    fn quantized_ratio(&self, bits: u32) -> Option<f64> {
+        let values: Option<Vec<f64>> = self
+            .runs
+            .iter()
+            .map(|(_, m)| {
+                m.quantized_bits(bits)
+                    .map(|b| b.max(0.0) / m.capacity.parameters as f64)
+            })
+            .collect();
+        values.map(|v| v.iter().sum::<f64>() / v.len() as f64)
+    }
+
+    fn max_ratio(&self) -> f64 {
+        self.runs[0].1.capacity.max_ratio
+    }
+
+    fn stored_fraction(&self) -> f64 {
+        self.mean(|m| m.capacity.stored_fraction())
+    }
+
+    /// The label, with each replica's R when there are several.
+    fn describe(&self) -> String {
+        if self.runs.len() == 1 {
+            return self.first().label();
+        }
+        let each: Vec<String> = self
+            .runs
+            .iter()
+            .map(|(_, m)| format!("{:.3}", m.capacity.ratio))
+            .collect();
+        format!(
+            "{} (mean of {} seeds, R = {})",
+            self.first().label(),
+            self.runs.len(),
+            each.join(", ")
+        )
+    }
+}
+
+pub(super) fn configurations<'a>(runs: &[&'a Manifest]) -> Vec<Config<'a>> {
+    let mut grouped: BTreeMap<(&str, &str, &str), Config<'a>> = BTreeMap::new();
+    for manifest in runs.iter().copied() {
+        if let Some(measurements) = measured(manifest) {
+            let key = (
+                manifest.spec.dataset.name(),
+                manifest.model_name.as_str(),
+                manifest.recipe_name.as_str(),
+            );
+            grouped
+                .entry(key)
+                .or_insert_with(|| Config { runs: Vec::new() })
+                .runs
+                .push((manifest, measurements));
+        }
+    }
+    grouped.into_values().collect()
+}
+
+/// Each (dataset, model) at its best recipe by mean R.
+pub(super) fn tuned<'a, 'b>(
+    configs: impl IntoIterator<Item = &'b Config<'a>>,
+) -> Vec<&'b Config<'a>>
+where
+    'a: 'b,
+{
+    let mut best: BTreeMap<(&str, &str), &Config> = BTreeMap::new();
+    for config in configs {
+        let key = (
+            config.first().spec.dataset.name(),
+            config.first().model_name.as_str(),
+        );
+        let slot = best.entry(key).or_insert(config);
+        if config.ratio() > slot.ratio() {
+            *slot = config;
+        }
+    }
+    best.into_values().collect()
+}
+
+fn peak<'a, 'b>(configs: impl Iterator<Item = &'b Config<'a>>) -> Option<&'b Config<'a>>
+where
+    'a: 'b,
+{
+    configs.max_by(|a, b| a.ratio().total_cmp(&b.ratio()))
+}
+
+/// Every replica of each (dataset, model) at its best recipe, with bits above 0 (the law is
+/// fitted on log bits).
+pub(super) fn law_points(tuned: &[&Config]) -> Vec<LawPoint> {
+    tuned
+        .iter()
+        .flat_map(|c| c.runs.iter())
+        .map(|(_, m)| LawPoint {
+            parameters: m.capacity.parameters as f64,
+            max_bits: m.capacity.max_bits,
+            bits: m.capacity.bits,
+        })
+        .filter(|p| p.bits > 0.0)
+        .collect()
 }
 
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
-    let measured: Vec<(&Manifest, Measurements)> = runs
-        .iter()
-        .filter_map(|m| measured(m).map(|x| (*m, x)))
-        .collect();
-    let capacity: Vec<(&Manifest, &Capacity)> =
-        measured.iter().map(|(m, x)| (*m, &x.capacity)).collect();
+    let configs = configurations(runs);
     match *estimator {
-        Estimator::PeakRatio {} => match best(capacity.iter().copied()) {
-            Some((m, c)) => Estimate::of(
-                c.ratio,
+        Estimator::PeakRatio {} => match peak(configs.iter()) {
+            Some(c) => Estimate::of(
+                c.ratio(),
                 format!(
-                    "{} ({} params, {} runs)",
-                    m.label(),
-                    c.parameters,
-                    capacity.len()
+                    "{} ({} params; {} configurations)",
+                    c.describe(),
+                    c.first().parameters,
+                    configs.len()
                 ),
             ),
             None => Estimate::none("no runs"),
         },
         Estimator::StoredFraction { max_ratio_at_most } => {
-            // A recipe search trains one model several times: judge each (dataset, model) by its
-            // best recipe, as the paper reports tuned runs, then take the worst model.
-            let mut tuned: BTreeMap<(&str, &str), (&Manifest, &Capacity)> = BTreeMap::new();
-            for (m, c) in capacity
+            let small: Vec<&Config> = tuned(&configs)
+                .into_iter()
+                .filter(|c| c.max_ratio() <= max_ratio_at_most)
+                .collect();
+            match small
                 .iter()
-                .copied()
-                .filter(|(_, c)| c.max_ratio <= max_ratio_at_most)
+                .min_by(|a, b| a.stored_fraction().total_cmp(&b.stored_fraction()))
             {
-                let slot = tuned
-                    .entry((m.spec.dataset.name(), m.model_name.as_str()))
-                    .or_insert((m, c));
-                if c.ratio > slot.1.ratio {
-                    *slot = (m, c);
-                }
-            }
-            match tuned
-                .values()
-                .min_by(|a, b| a.1.stored_fraction().total_cmp(&b.1.stored_fraction()))
-            {
-                Some((m, c)) => Estimate::of(
+                Some(c) => Estimate::of(
                     c.stored_fraction(),
                     format!(
                         "worst of {} models with R^max ≤ {max_ratio_at_most} (best recipe each): {}",
-                        tuned.len(),
-                        m.label()
+                        small.len(),
+                        c.describe()
                     ),
                 ),
                 None => Estimate::none(format!("no run with R^max ≤ {max_ratio_at_most}")),
             }
         }
-        Estimator::QuantizedBitsKept { bits } => {
-            let kept: Vec<(f64, &Manifest)> = measured
+        Estimator::QuantizedPeakKept { bits } => {
+            let full = peak(configs.iter());
+            let quantized = configs
                 .iter()
-                .filter(|(_, x)| x.capacity.bits > 0.0)
-                .filter_map(|(m, x)| x.bits_kept(bits).map(|kept| (kept, *m)))
-                .collect();
-            match kept.iter().min_by(|a, b| a.0.total_cmp(&b.0)) {
-                Some((value, m)) => Estimate::of(
-                    *value,
-                    format!("worst of {} runs: {}", kept.len(), m.label()),
+                .filter_map(|c| c.quantized_ratio(bits).map(|r| (r, c)))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            match (full, quantized) {
+                (Some(f), Some((q, qc))) if f.ratio() > 0.0 => Estimate::of(
+                    q / f.ratio(),
+                    format!(
+                        "int{bits} peak R {q:.3} ({}) / full-precision peak R {:.3} ({})",
+                        qc.first().label(),
+                        f.ratio(),
+                        f.first().label()
+                    ),
                 ),
-                None => Estimate::none(format!("no run quantized to {bits} bits")),
+                _ => Estimate::none(format!(
+                    "needs runs quantized to {bits} bits and a full-precision peak R above 0"
+                )),
             }
         }
         Estimator::GatedOverGelu {} => {
             // Compare like with like: peaks on the same dataset; the largest ratio over datasets.
-            let mut ratios: Vec<(f64, String)> = Vec::new();
-            let datasets: BTreeSet<&str> = capacity
+            let mut datasets: Vec<&str> = configs
                 .iter()
-                .map(|(m, _)| m.spec.dataset.name())
+                .map(|c| c.first().spec.dataset.name())
                 .collect();
+            datasets.dedup();
+            let mut ratios: Vec<(f64, String)> = Vec::new();
             for dataset in datasets {
-                let on = || {
-                    capacity
-                        .iter()
-                        .copied()
-                        .filter(move |(m, _)| m.spec.dataset.name() == dataset)
+                let on = |mlp: Mlp| {
+                    peak(configs.iter().filter(move |c| {
+                        c.first().spec.dataset.name() == dataset && c.first().spec.model.mlp == mlp
+                    }))
                 };
-                let gated = best(on().filter(|(m, _)| m.spec.model.mlp == Mlp::GatedSilu));
-                let gelu = best(on().filter(|(m, _)| m.spec.model.mlp == Mlp::Gelu));
-                if let (Some((g, gc)), Some((p, pc))) = (gated, gelu)
-                    && pc.ratio > 0.0
+                if let (Some(gated), Some(gelu)) = (on(Mlp::GatedSilu), on(Mlp::Gelu))
+                    && gelu.ratio() > 0.0
                 {
                     let why = format!(
                         "{dataset}: peak R {:.3} ({}) / {:.3} ({})",
-                        gc.ratio,
-                        g.label(),
-                        pc.ratio,
-                        p.label()
+                        gated.ratio(),
+                        gated.describe(),
+                        gelu.ratio(),
+                        gelu.describe()
                     );
-                    ratios.push((gc.ratio / pc.ratio, why));
+                    ratios.push((gated.ratio() / gelu.ratio(), why));
                 }
             }
             match ratios.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
@@ -134,5 +247,181 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
                 ),
             }
         }
+        Estimator::CapacityLaw {} => {
+            let points = law_points(&tuned(&configs));
+            match law::fit(&points) {
+                Some(fit) => Estimate::of(
+                    fit.alpha,
+                    format!(
+                        "bits = min(B_max, α·P) over {} runs (each model at its best recipe), {} \
+                         limited by the model: α = {:.3} bits/param, 95 % bootstrap interval \
+                         {:.3}–{:.3} (the paper: 2)",
+                        points.len(),
+                        fit.capacity_limited,
+                        fit.alpha,
+                        fit.low,
+                        fit.high
+                    ),
+                ),
+                None => Estimate::none(format!(
+                    "no run of {} limited by the model: every one is explained by its data",
+                    points.len()
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parts::part3_3::Capacity;
+    use crate::parts::part3_3::Quantized;
+    use crate::parts::part3_3::capacity::{BitTerms, Knowledge, Losses};
+    use crate::spec::{BiodSpec, DatasetSpec, ModelConfig, Scale, TrainSpec};
+
+    /// A finished run on a bioD dataset of 100 people with the given measurements.
+    fn run(model: &str, replica: u32, parameters: u64, bits: f64, int4_bits: f64) -> Manifest {
+        let dataset = DatasetSpec::Biod(BiodSpec {
+            name: "biod".into(),
+            people: 100,
+            attributes: 4,
+            chunks: 4,
+            diversity: 32,
+            length: 1,
+            alphabet: 32,
+            name_pools: [16, 16, 16],
+            entries: 1,
+            sha256: None,
+        });
+        let mut config = ModelConfig::gpt2(2, 2, 16);
+        if model.starts_with("llama") {
+            config.mlp = Mlp::GatedSilu;
+        }
+        let knowledge = Knowledge::Biod {
+            n: 100.0,
+            n0: 4096.0,
+            k: 4.0,
+            c: 4.0,
+            d: 32.0,
+            l: 1.0,
+            t: 32.0,
+        };
+        let losses = Losses {
+            p1: 0.0,
+            p2: 0.0,
+            p3: 0.0,
+        };
+        let capacity = Capacity {
+            knowledge,
+            losses,
+            terms: BitTerms {
+                name: 0.0,
+                value: bits,
+                diversity: 0.0,
+            },
+            bits,
+            max_bits: 8000.0,
+            parameters,
+            ratio: bits / parameters as f64,
+            max_ratio: 8000.0 / parameters as f64,
+        };
+        let quantized = [(8, bits), (4, int4_bits)]
+            .into_iter()
+            .map(|(bits_per_weight, bits)| Quantized {
+                bits_per_weight,
+                losses,
+                bits,
+            })
+            .collect();
+        Manifest {
+            run_id: format!("{model}-{replica}"),
+            suite: "part3.3".into(),
+            suite_version: 2,
+            scale: Scale::Smoke,
+            model_name: model.into(),
+            recipe_name: "e1000".into(),
+            exposures: 1000,
+            spec: TrainSpec {
+                seed: 1,
+                replica,
+                dataset,
+                model: config,
+                recipe: toml::from_str("exposures = 1000\nbatch = 1\ncontext = 8\nlr = 1e-2")
+                    .unwrap(),
+            },
+            evaluation: Default::default(),
+            data_sha256: None,
+            code_epoch: 2,
+            code_revision: "test".into(),
+            device: "test".into(),
+            threads: 1,
+            steps: 1,
+            final_loss: 0.0,
+            weights_sha256: String::new(),
+            parameters,
+            measurements: serde_json::to_value(Measurements {
+                capacity,
+                quantized,
+            })
+            .unwrap(),
+        }
+    }
+
+    fn value(estimator: Estimator, runs: &[Manifest]) -> f64 {
+        let refs: Vec<&Manifest> = runs.iter().collect();
+        estimate(&estimator, &refs).value.unwrap()
+    }
+
+    #[test]
+    fn the_peak_averages_seeds_instead_of_taking_the_luckiest() {
+        let runs = [
+            run("gpt2", 0, 1000, 2000.0, 0.0),
+            run("gpt2", 1, 1000, 1000.0, 0.0),
+            run("small", 0, 1000, 1600.0, 0.0),
+        ];
+        assert_eq!(value(Estimator::PeakRatio {}, &runs), 1.6);
+    }
+
+    #[test]
+    fn quantized_peaks_count_negative_bits_as_nothing_stored() {
+        // int4 destroyed one model (−500 bits: a vacuous bound) and halved another.
+        let runs = [
+            run("a", 0, 1000, 2000.0, -500.0),
+            run("b", 0, 1000, 1000.0, 500.0),
+        ];
+        let kept = value(Estimator::QuantizedPeakKept { bits: 4 }, &runs);
+        assert_eq!(kept, 0.25, "int4 peak R 0.5 over full peak R 2.0");
+        let all_gone = [run("a", 0, 1000, 2000.0, -500.0)];
+        assert_eq!(
+            value(Estimator::QuantizedPeakKept { bits: 4 }, &all_gone),
+            0.0
+        );
+        assert_eq!(
+            value(Estimator::QuantizedPeakKept { bits: 8 }, &all_gone),
+            1.0
+        );
+    }
+
+    #[test]
+    fn gated_over_gelu_compares_peaks_on_one_dataset() {
+        let runs = [
+            run("gpt2", 0, 1000, 1000.0, 0.0),
+            run("llama", 0, 1000, 750.0, 0.0),
+        ];
+        assert_eq!(value(Estimator::GatedOverGelu {}, &runs), 0.75);
+    }
+
+    #[test]
+    fn the_law_is_fitted_on_capacity_limited_models() {
+        // B_max = 8000 bits: models of 1000 and 2000 parameters store 1.5 bits each; 10,000
+        // parameters store (nearly) everything.
+        let runs = [
+            run("p1000", 0, 1000, 1500.0, 0.0),
+            run("p2000", 0, 2000, 3000.0, 0.0),
+            run("p10000", 0, 10_000, 7900.0, 0.0),
+        ];
+        let alpha = value(Estimator::CapacityLaw {}, &runs);
+        assert!((alpha - 1.5).abs() < 2e-3, "{alpha}");
     }
 }
