@@ -150,7 +150,7 @@ fn known_mutations_are_rejected_naming_the_field() {
         (
             "settings = { bits = 8 }",
             "settings = { bts = 8 }",
-            "claims[3].settings",
+            "claims[8].settings",
         ),
         (
             "estimator = \"peak-ratio\"",

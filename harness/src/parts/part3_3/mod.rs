@@ -233,7 +233,11 @@ impl Part for Part33 {
             bits_cell(c.bits),
             ratio(c.bits),
             number(c.max_ratio, 3),
-            number(c.stored_fraction(), 3),
+            if c.bits < 0.0 {
+                "< 0 (vacuous)".into()
+            } else {
+                number(c.stored_fraction(), 3)
+            },
             m.quantized_bits(8).map_or("—".into(), ratio),
             m.quantized_bits(4).map_or("—".into(), ratio),
         ]
