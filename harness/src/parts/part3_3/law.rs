@@ -35,18 +35,25 @@ const LN_ALPHA_RANGE: (f64, f64) = (-6.907_755, 4.605_17);
 const LN_ALPHA_STEP: f64 = 1e-3;
 const RESAMPLES: usize = 1000;
 
-fn loss(points: &[LawPoint], ln_alpha: f64) -> f64 {
+/// A point in logs: (ln P, ln B_max, ln bits), computed once per fit rather than per grid step.
+type LogPoint = (f64, f64, f64);
+
+fn logs(points: &[LawPoint]) -> Vec<LogPoint> {
     points
         .iter()
-        .map(|p| {
-            let fitted = p.max_bits.ln().min(ln_alpha + p.parameters.ln());
-            (p.bits.ln() - fitted).powi(2)
-        })
+        .map(|p| (p.parameters.ln(), p.max_bits.ln(), p.bits.ln()))
+        .collect()
+}
+
+fn loss(points: &[LogPoint], ln_alpha: f64) -> f64 {
+    points
+        .iter()
+        .map(|&(ln_p, ln_max, ln_bits)| (ln_bits - ln_max.min(ln_alpha + ln_p)).powi(2))
         .sum()
 }
 
 /// The least-squares α; the smallest one on a tie (a flat objective: every point data-limited).
-fn best_alpha(points: &[LawPoint]) -> f64 {
+fn best_alpha(points: &[LogPoint]) -> f64 {
     let steps = ((LN_ALPHA_RANGE.1 - LN_ALPHA_RANGE.0) / LN_ALPHA_STEP) as usize;
     let (mut best, mut best_loss) = (LN_ALPHA_RANGE.0, f64::INFINITY);
     for k in 0..=steps {
@@ -61,7 +68,8 @@ fn best_alpha(points: &[LawPoint]) -> f64 {
 
 /// Fits α; `None` without a capacity-limited point (then the data, not α, explains every run).
 pub fn fit(points: &[LawPoint]) -> Option<LawFit> {
-    let alpha = best_alpha(points);
+    let in_logs = logs(points);
+    let alpha = best_alpha(&in_logs);
     let capacity_limited = points
         .iter()
         .filter(|p| alpha * p.parameters < p.max_bits)
@@ -72,8 +80,8 @@ pub fn fit(points: &[LawPoint]) -> Option<LawFit> {
     let mut rng = ChaCha8Rng::seed_from_u64(0x2b17_5f00);
     let mut alphas: Vec<f64> = (0..RESAMPLES)
         .map(|_| {
-            let sample: Vec<LawPoint> = (0..points.len())
-                .map(|_| points[below(&mut rng, points.len() as u32) as usize])
+            let sample: Vec<LogPoint> = (0..points.len())
+                .map(|_| in_logs[below(&mut rng, points.len() as u32) as usize])
                 .collect();
             best_alpha(&sample)
         })
