@@ -1,6 +1,8 @@
 //! The transformer itself: token embedding → pre-norm blocks (causal attention, MLP) → final norm
 //! → output layer. No dropout (the papers remove it).
 
+use std::sync::Arc;
+
 use burn::module::{ModuleMapper, Param, ParamId};
 use burn::nn::activation::SiLU;
 use burn::nn::norm::Normalization;
@@ -13,6 +15,8 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
+use super::NORM_EPSILON;
+use super::fused::{self, RotaryTables};
 use crate::spec::{Mlp as MlpKind, ModelConfig, Norm, Position};
 
 /// Numbers the parameters 0, 1, 2, … in module order. burn gives each parameter a random id, and
@@ -44,8 +48,24 @@ fn linear(d_in: usize, d_out: usize, bias: bool, device: &Device) -> Linear {
 
 fn norm(kind: Norm, d: usize, device: &Device) -> Normalization {
     match kind {
-        Norm::LayerNorm => Normalization::Layer(LayerNormConfig::new(d).init(device)),
-        Norm::RmsNorm => Normalization::Rms(RmsNormConfig::new(d).init(device)),
+        Norm::LayerNorm => Normalization::Layer(
+            LayerNormConfig::new(d)
+                .with_epsilon(NORM_EPSILON)
+                .init(device),
+        ),
+        Norm::RmsNorm => Normalization::Rms(
+            RmsNormConfig::new(d)
+                .with_epsilon(NORM_EPSILON)
+                .init(device),
+        ),
+    }
+}
+
+/// `layer(x)`, by the fused kernel where the device has one.
+fn normalize(layer: &Normalization, x: Tensor<3>) -> Tensor<3> {
+    match fused::norm(layer, &x) {
+        Some(y) => y,
+        None => layer.forward(x),
     }
 }
 
@@ -80,6 +100,16 @@ impl Rotary {
         }
     }
 
+    /// The tables as plain values, for the fused attention kernel.
+    fn tables(&self) -> Arc<RotaryTables> {
+        let read = |t: &Tensor<2>| t.to_data().convert::<f32>().try_to_vec::<f32>().expect("f32 table");
+        Arc::new(RotaryTables {
+            cos: read(&self.cos),
+            sin: read(&self.sin),
+            dims: self.dims,
+        })
+    }
+
     /// `x`: `[batch, heads, time, head_dim]` at positions `offset..offset + time`.
     fn apply(&self, x: Tensor<4>, offset: usize) -> Tensor<4> {
         let [_, _, time, head_dim] = x.dims();
@@ -112,7 +142,11 @@ pub struct Mlp {
 impl Mlp {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         match &self.gate {
-            None => self.down.forward(self.gelu.forward(self.up.forward(x))),
+            None => {
+                let hidden = self.up.forward(x);
+                let activated = fused::gelu(&hidden).unwrap_or_else(|| self.gelu.forward(hidden));
+                self.down.forward(activated)
+            }
             Some(gate) => self
                 .down
                 .forward(self.silu.forward(gate.forward(x.clone())) * self.up.forward(x)),
@@ -144,7 +178,14 @@ impl Block {
     ) -> Tensor<3> {
         let [batch, time, d] = x.dims();
         let head_dim = d / self.heads;
-        let mut qkv = self.qkv.forward(x).chunk(3, 2);
+        let qkv = self.qkv.forward(x);
+        if cache.is_none() {
+            let tables = rotary.filter(|r| r.dims > 0).map(Rotary::tables);
+            if let Some(y) = fused::attention(&qkv, self.heads, tables) {
+                return self.projection.forward(y);
+            }
+        }
+        let mut qkv = qkv.chunk(3, 2);
         let heads = |t: Tensor<3>| {
             t.reshape([batch, time, self.heads, head_dim])
                 .swap_dims(1, 2)
@@ -186,9 +227,9 @@ impl Block {
         offset: usize,
         cache: Option<&mut LayerCache>,
     ) -> Tensor<3> {
-        let x = x.clone() + self.attend(self.attention_norm.forward(x), rotary, offset, cache);
+        let x = x.clone() + self.attend(normalize(&self.attention_norm, x), rotary, offset, cache);
         match (&self.mlp_norm, &self.mlp) {
-            (Some(norm), Some(mlp)) => x.clone() + mlp.forward(norm.forward(x)),
+            (Some(norm), Some(mlp)) => x.clone() + mlp.forward(normalize(norm, x)),
             _ => x,
         }
     }
@@ -345,7 +386,7 @@ impl Gpt {
         if let Some(cache) = cache {
             cache.length += time;
         }
-        let x = self.final_norm.forward(x);
+        let x = normalize(&self.final_norm, x);
         match &self.output {
             Some(output) => output.forward(x),
             None => x.matmul(
@@ -360,7 +401,11 @@ impl Gpt {
 
     /// Cross-entropy (nats) of each target token, `[batch, time]`.
     pub fn token_losses(&self, tokens: Tensor<2, Int>, targets: Tensor<2, Int>) -> Tensor<2> {
-        let log_probs = log_softmax(self.forward(tokens), 2);
+        let logits = self.forward(tokens);
+        if let Some(losses) = fused::cross_entropy(&logits, &targets) {
+            return losses;
+        }
+        let log_probs = log_softmax(logits, 2);
         log_probs
             .gather(2, targets.unsqueeze_dim::<3>(2))
             .squeeze_dim::<2>(2)

@@ -3,6 +3,10 @@
 //! GPT2^0. Its configuration, [`crate::spec::ModelConfig`], is plain data in the spec layer;
 //! [`gpt`] is the whole model in one readable file, in the spirit of nanoGPT.
 
+pub mod fused;
 pub mod gpt;
+
+/// ε of every norm layer (burn's default, and PyTorch's).
+pub const NORM_EPSILON: f64 = 1e-5;
 
 pub use gpt::{Gpt, KvCache};

@@ -1,0 +1,334 @@
+//! Causal multi-head self-attention from packed projections: `qkv` (`batch × time × 3d`, the
+//! query, key and value projections side by side, as one `d → 3d` linear layer makes them) to
+//! the heads' outputs merged back to `batch × time × d`, with rotary position embedding on the
+//! first dimensions of each head's queries and keys.
+//!
+//! Forward, per sequence and head: q·kᵀ/√head_dim, softmax over the positions up to each query,
+//! then ·v. Only each row's logsumexp is kept; the backward pass recomputes the probabilities
+//! from it (as FlashAttention does) instead of storing `time × time` per head.
+
+use gemm::{Parallelism, gemm};
+use rayon::prelude::*;
+
+use crate::math::exp;
+use crate::simd::multiversion;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub batch: usize,
+    pub time: usize,
+    pub heads: usize,
+    pub head_dim: usize,
+}
+
+impl Shape {
+    fn d(&self) -> usize {
+        self.heads * self.head_dim
+    }
+}
+
+/// Rotary tables: row `t` holds the cosines and sines of position `t` for the first `dims`
+/// dimensions of a head, which rotate in the GPT-NeoX half-split pairs (i, i + dims/2).
+#[derive(Clone, Copy, Debug)]
+pub struct Rotary<'a> {
+    pub cos: &'a [f32],
+    pub sin: &'a [f32],
+    pub dims: usize,
+}
+
+/// Merged head outputs `y` (`batch × time × d`) and the logsumexp of every (sequence, head,
+/// query) row of scores, for [`backward`].
+pub fn forward(qkv: &[f32], shape: Shape, rotary: Option<Rotary>, y: &mut [f32]) -> Vec<f32> {
+    let Shape { batch, time, heads, head_dim } = shape;
+    let d = shape.d();
+    assert_eq!(qkv.len(), batch * time * 3 * d);
+    assert_eq!(y.len(), batch * time * d);
+    let scale = 1.0 / (head_dim as f32).sqrt();
+    let mut lse = vec![0.0; batch * heads * time];
+    y.par_chunks_mut(time * d)
+        .zip(lse.par_chunks_mut(heads * time))
+        .zip(qkv.par_chunks(time * 3 * d))
+        .for_each(|((y, lse), qkv)| {
+            let mut q = vec![0.0; time * head_dim];
+            let mut k = vec![0.0; time * head_dim];
+            let mut v = vec![0.0; time * head_dim];
+            let mut p = vec![0.0; time * time];
+            for h in 0..heads {
+                gather(qkv, shape, 0, h, rotary, &mut q);
+                gather(qkv, shape, 1, h, rotary, &mut k);
+                gather(qkv, shape, 2, h, None, &mut v);
+                // p = scale · q kᵀ
+                matmul(time, time, head_dim, &mut p, time, &q, head_dim, 1, &k, 1, head_dim, scale);
+                for (i, row) in p.chunks_mut(time).enumerate() {
+                    lse[h * time + i] = causal_softmax(row, i);
+                }
+                // y[:, h] = p v, written straight into the merged layout.
+                let out = &mut y[h * head_dim..];
+                matmul(time, head_dim, time, out, d, &p, time, 1, &v, head_dim, 1, 1.0);
+            }
+        });
+    lse
+}
+
+/// Gradient of [`forward`]'s output with respect to `qkv`, given `dy` (`batch × time × d`).
+pub fn backward(
+    qkv: &[f32],
+    shape: Shape,
+    rotary: Option<Rotary>,
+    lse: &[f32],
+    dy: &[f32],
+    dqkv: &mut [f32],
+) {
+    let Shape { batch, time, heads, head_dim } = shape;
+    let d = shape.d();
+    assert_eq!(dy.len(), batch * time * d);
+    assert_eq!(dqkv.len(), qkv.len());
+    let scale = 1.0 / (head_dim as f32).sqrt();
+    dqkv.par_chunks_mut(time * 3 * d)
+        .zip(qkv.par_chunks(time * 3 * d))
+        .zip(dy.par_chunks(time * d).zip(lse.par_chunks(heads * time)))
+        .for_each(|((dqkv, qkv), (dy, lse))| {
+            let buffer = || vec![0.0; time * head_dim];
+            let (mut q, mut k, mut v) = (buffer(), buffer(), buffer());
+            let (mut dq, mut dk, mut dv) = (buffer(), buffer(), buffer());
+            let mut p = vec![0.0; time * time];
+            let mut dp = vec![0.0; time * time];
+            for h in 0..heads {
+                gather(qkv, shape, 0, h, rotary, &mut q);
+                gather(qkv, shape, 1, h, rotary, &mut k);
+                gather(qkv, shape, 2, h, None, &mut v);
+                let dy_h = &dy[h * head_dim..];
+                // Probabilities again, from the saved logsumexp.
+                matmul(time, time, head_dim, &mut p, time, &q, head_dim, 1, &k, 1, head_dim, scale);
+                for (i, row) in p.chunks_mut(time).enumerate() {
+                    causal_probabilities(row, i, lse[h * time + i]);
+                }
+                // dp = dy vᵀ; ds = p ⊙ (dp − rowsum(p ⊙ dp)) · scale, in place.
+                matmul(time, time, head_dim, &mut dp, time, dy_h, d, 1, &v, 1, head_dim, 1.0);
+                for (row_p, row_dp) in p.chunks(time).zip(dp.chunks_mut(time)) {
+                    softmax_gradient(row_p, row_dp, scale);
+                }
+                // dv = pᵀ dy; dq = ds k; dk = dsᵀ q.
+                matmul(time, head_dim, time, &mut dv, head_dim, &p, 1, time, dy_h, d, 1, 1.0);
+                matmul(time, head_dim, time, &mut dq, head_dim, &dp, time, 1, &k, head_dim, 1, 1.0);
+                matmul(time, head_dim, time, &mut dk, head_dim, &dp, 1, time, &q, head_dim, 1, 1.0);
+                scatter(&dq, shape, 0, h, rotary, dqkv);
+                scatter(&dk, shape, 1, h, rotary, dqkv);
+                scatter(&dv, shape, 2, h, None, dqkv);
+            }
+        });
+}
+
+multiversion! {
+    /// Softmax of `row[..=i]` in place, zeros after; returns the logsumexp of `row[..=i]`.
+    fn causal_softmax(row: &mut [f32], i: usize) -> f32 {
+        let max = row[..=i].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for s in &mut row[..=i] {
+            *s = exp(*s - max);
+            sum += *s;
+        }
+        let inv = 1.0 / sum;
+        row[..=i].iter_mut().for_each(|s| *s *= inv);
+        row[i + 1..].fill(0.0);
+        max + sum.ln()
+    }
+}
+
+multiversion! {
+    /// The probabilities of scores `row[..=i]` given their logsumexp, zeros after.
+    fn causal_probabilities(row: &mut [f32], i: usize, lse: f32) {
+        row[..=i].iter_mut().for_each(|s| *s = exp(*s - lse));
+        row[i + 1..].fill(0.0);
+    }
+}
+
+multiversion! {
+    /// Through the softmax: `dp ← p ⊙ (dp − p·dp) · scale`.
+    fn softmax_gradient(p: &[f32], dp: &mut [f32], scale: f32) {
+        let dot: f32 = p.iter().zip(dp.iter()).map(|(a, b)| a * b).sum();
+        for (g, &pr) in dp.iter_mut().zip(p) {
+            *g = pr * (*g - dot) * scale;
+        }
+    }
+}
+
+/// Copies head `h` of projection `section` (0 query, 1 key, 2 value) of one sequence into
+/// `out` (`time × head_dim`), rotating it when `rotary` is given.
+fn gather(qkv: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Rotary>, out: &mut [f32]) {
+    let (hd, d) = (shape.head_dim, shape.d());
+    let start = section * d + h * hd;
+    for (t, out) in out.chunks_mut(hd).enumerate() {
+        let x = &qkv[t * 3 * d + start..][..hd];
+        match rotary {
+            Some(r) if r.dims > 0 => {
+                let half = r.dims / 2;
+                let (cos, sin) = (&r.cos[t * r.dims..][..r.dims], &r.sin[t * r.dims..][..r.dims]);
+                for i in 0..half {
+                    out[i] = x[i] * cos[i] - x[i + half] * sin[i];
+                    out[i + half] = x[i + half] * cos[i + half] + x[i] * sin[i + half];
+                }
+                out[r.dims..].copy_from_slice(&x[r.dims..]);
+            }
+            _ => out.copy_from_slice(x),
+        }
+    }
+}
+
+/// Writes the gradient `g` (`time × head_dim`) of a gathered head back to its place in `dqkv`,
+/// through the transpose of the rotation.
+fn scatter(g: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Rotary>, dqkv: &mut [f32]) {
+    let (hd, d) = (shape.head_dim, shape.d());
+    let start = section * d + h * hd;
+    for (t, g) in g.chunks(hd).enumerate() {
+        let out = &mut dqkv[t * 3 * d + start..][..hd];
+        match rotary {
+            Some(r) if r.dims > 0 => {
+                let half = r.dims / 2;
+                let (cos, sin) = (&r.cos[t * r.dims..][..r.dims], &r.sin[t * r.dims..][..r.dims]);
+                for i in 0..half {
+                    out[i] = g[i] * cos[i] + g[i + half] * sin[i + half];
+                    out[i + half] = g[i + half] * cos[i + half] - g[i] * sin[i];
+                }
+                out[r.dims..].copy_from_slice(&g[r.dims..]);
+            }
+            _ => out.copy_from_slice(g),
+        }
+    }
+}
+
+/// `dst = scale · lhs · rhs` for `m × k` and `k × n` operands given by row and column strides;
+/// `dst` has row stride `dst_rs` and unit column stride.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    dst_rs: usize,
+    lhs: &[f32],
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: &[f32],
+    rhs_rs: usize,
+    rhs_cs: usize,
+    scale: f32,
+) {
+    let last = |rows: usize, rs: usize, cols: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(last(m, dst_rs, n, 1) < dst.len());
+    assert!(last(m, lhs_rs, k, lhs_cs) < lhs.len());
+    assert!(last(k, rhs_rs, n, rhs_cs) < rhs.len());
+    // SAFETY: the asserts above keep every index gemm touches inside the three slices, and `dst`
+    // is borrowed mutably, so it cannot overlap the operands.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rs as isize,
+            false,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            0.0,
+            scale,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{assert_close, finite_difference, sample};
+
+    const SHAPE: Shape = Shape { batch: 2, time: 7, heads: 2, head_dim: 6 };
+
+    fn tables(dims: usize) -> (Vec<f32>, Vec<f32>) {
+        let half = dims / 2;
+        let angle = |t: usize, i: usize| t as f32 / 10000f32.powf(2.0 * (i % half) as f32 / dims as f32);
+        let cos = (0..SHAPE.time * dims).map(|n| angle(n / dims, n % dims).cos()).collect();
+        let sin = (0..SHAPE.time * dims).map(|n| angle(n / dims, n % dims).sin()).collect();
+        (cos, sin)
+    }
+
+    /// Attention written out one score at a time, in f64, rotating with explicit pairs.
+    fn reference(qkv: &[f32], rotary: Option<Rotary>) -> Vec<f32> {
+        let Shape { batch, time, heads, head_dim } = SHAPE;
+        let d = heads * head_dim;
+        let at = |b: usize, t: usize, s: usize, h: usize, i: usize| {
+            f64::from(qkv[(b * time + t) * 3 * d + s * d + h * head_dim + i])
+        };
+        let rotated = |b, t, s, h| -> Vec<f64> {
+            let x: Vec<f64> = (0..head_dim).map(|i| at(b, t, s, h, i)).collect();
+            let Some(r) = rotary else { return x };
+            let half = r.dims / 2;
+            let mut out = x.clone();
+            for i in 0..half {
+                let (c, s) = (f64::from(r.cos[t * r.dims + i]), f64::from(r.sin[t * r.dims + i]));
+                out[i] = x[i] * c - x[i + half] * s;
+                out[i + half] = x[i + half] * c + x[i] * s;
+            }
+            out
+        };
+        let mut y = vec![0.0f32; batch * time * d];
+        for b in 0..batch {
+            for h in 0..heads {
+                for i in 0..time {
+                    let q = rotated(b, i, 0, h);
+                    let scores: Vec<f64> = (0..=i)
+                        .map(|j| {
+                            let k = rotated(b, j, 1, h);
+                            q.iter().zip(&k).map(|(a, b)| a * b).sum::<f64>() / (head_dim as f64).sqrt()
+                        })
+                        .collect();
+                    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let total: f64 = scores.iter().map(|s| (s - max).exp()).sum();
+                    for c in 0..head_dim {
+                        let value: f64 = (0..=i).map(|j| (scores[j] - max).exp() / total * at(b, j, 2, h, c)).sum();
+                        y[(b * time + i) * d + h * head_dim + c] = value as f32;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn forward_matches_scores_written_out() {
+        let qkv = sample(SHAPE.batch * SHAPE.time * 3 * SHAPE.d(), 1, 2.0);
+        let (cos, sin) = tables(4);
+        for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
+            let mut y = vec![0.0; SHAPE.batch * SHAPE.time * SHAPE.d()];
+            forward(&qkv, SHAPE, rotary, &mut y);
+            assert_close(&y, &reference(&qkv, rotary), 1e-5, "attention");
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let qkv = sample(SHAPE.batch * SHAPE.time * 3 * SHAPE.d(), 2, 1.5);
+        let weights = sample(SHAPE.batch * SHAPE.time * SHAPE.d(), 3, 1.0);
+        let (cos, sin) = tables(4);
+        for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
+            let mut y = vec![0.0; weights.len()];
+            let lse = forward(&qkv, SHAPE, rotary, &mut y);
+            let mut dqkv = vec![0.0; qkv.len()];
+            backward(&qkv, SHAPE, rotary, &lse, &weights, &mut dqkv);
+            let numeric = finite_difference(&qkv, |x| {
+                let mut y = vec![0.0; weights.len()];
+                forward(x, SHAPE, rotary, &mut y);
+                y.iter().zip(&weights).map(|(&y, &w)| f64::from(y * w)).sum()
+            });
+            assert_close(&dqkv, &numeric, 5e-3, "attention gradient");
+        }
+    }
+}
