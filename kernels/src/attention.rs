@@ -10,7 +10,7 @@
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use crate::math::exp;
+use crate::math::{dot, exp, exp_in_place, max};
 use crate::simd::multiversion;
 
 #[derive(Clone, Copy, Debug)]
@@ -122,16 +122,12 @@ pub fn backward(
 multiversion! {
     /// Softmax of `row[..=i]` in place, zeros after; returns the logsumexp of `row[..=i]`.
     fn causal_softmax(row: &mut [f32], i: usize) -> f32 {
-        let max = row[..=i].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0;
-        for s in &mut row[..=i] {
-            *s = exp(*s - max);
-            sum += *s;
-        }
+        let largest = max(&row[..=i]);
+        let sum = exp_in_place(&mut row[..=i], largest);
         let inv = 1.0 / sum;
         row[..=i].iter_mut().for_each(|s| *s *= inv);
         row[i + 1..].fill(0.0);
-        max + sum.ln()
+        largest + sum.ln()
     }
 }
 
@@ -146,9 +142,9 @@ multiversion! {
 multiversion! {
     /// Through the softmax: `dp ← p ⊙ (dp − p·dp) · scale`.
     fn softmax_gradient(p: &[f32], dp: &mut [f32], scale: f32) {
-        let dot: f32 = p.iter().zip(dp.iter()).map(|(a, b)| a * b).sum();
+        let through = dot(p, dp);
         for (g, &pr) in dp.iter_mut().zip(p) {
-            *g = pr * (*g - dot) * scale;
+            *g = pr * (*g - through) * scale;
         }
     }
 }

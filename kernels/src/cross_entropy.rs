@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::math::exp;
+use crate::math::{exp, max, sum_map};
 use crate::simd::multiversion;
 
 /// Rows per parallel piece.
@@ -29,9 +29,8 @@ pub fn forward(logits: &[f32], vocab: usize, targets: &[u32]) -> (Vec<f32>, Vec<
 
 multiversion! {
     fn logsumexp(z: &[f32]) -> f32 {
-        let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum: f32 = z.iter().map(|&v| exp(v - max)).sum();
-        max + sum.ln()
+        let largest = max(z);
+        largest + sum_map(z, |v| exp(v - largest)).ln()
     }
 }
 

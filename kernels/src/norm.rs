@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use crate::math::{dot, sum_map};
 use crate::simd::multiversion;
 
 /// Rows per parallel piece; the gain and shift gradients are summed per piece, then over pieces
@@ -60,18 +61,19 @@ multiversion! {
         y: &mut [f32],
     ) -> (f32, f32) {
         let d = x.len();
-        let mu = if centre { x.iter().sum::<f32>() / d as f32 } else { 0.0 };
-        let var = x.iter().map(|&v| (v - mu) * (v - mu)).sum::<f32>() / d as f32;
+        let mu = if centre { sum_map(x, |v| v) / d as f32 } else { 0.0 };
+        let var = sum_map(x, |v| (v - mu) * (v - mu)) / d as f32;
         let r = 1.0 / (var + epsilon).sqrt();
+        let scaled = y.iter_mut().zip(x).zip(gamma);
         match beta {
             Some(beta) => {
-                for i in 0..d {
-                    y[i] = (x[i] - mu) * r * gamma[i] + beta[i];
+                for (((y, &x), &g), &b) in scaled.zip(beta) {
+                    *y = (x - mu) * r * g + b;
                 }
             }
             None => {
-                for i in 0..d {
-                    y[i] = (x[i] - mu) * r * gamma[i];
+                for ((y, &x), &g) in scaled {
+                    *y = (x - mu) * r * g;
                 }
             }
         }
@@ -137,24 +139,27 @@ multiversion! {
         let d = gamma.len();
         let mut dgamma = vec![0.0; d];
         let mut dbeta = vec![0.0; d];
+        // x̂ = (x − μ)·r and g = dy·γ of the current row.
+        let (mut xhat, mut g) = (vec![0.0; d], vec![0.0; d]);
         for (r, ((dx, x), dy)) in dx.chunks_mut(d).zip(x.chunks(d)).zip(dy.chunks(d)).enumerate() {
             let (mu, rs) = (mean[r], rstd[r]);
             // x̂ = (x − μ)·r; g = dy·γ; dx = r·(g − mean(g) − x̂·mean(g·x̂)), the mean(g) term
             // only for layer norm (RMS norm has no centring).
-            let (mut sum_g, mut sum_gx) = (0.0f32, 0.0f32);
-            for i in 0..d {
-                let xhat = (x[i] - mu) * rs;
-                let g = dy[i] * gamma[i];
-                sum_g += g;
-                sum_gx += g * xhat;
-                dgamma[i] += dy[i] * xhat;
-                dbeta[i] += dy[i];
+            for ((xh, &x), (gi, (&dy, &gamma))) in
+                xhat.iter_mut().zip(x).zip(g.iter_mut().zip(dy.iter().zip(gamma)))
+            {
+                *xh = (x - mu) * rs;
+                *gi = dy * gamma;
             }
+            for (((dg, db), &dy), &xh) in dgamma.iter_mut().zip(dbeta.iter_mut()).zip(dy).zip(&xhat) {
+                *dg += dy * xh;
+                *db += dy;
+            }
+            let (sum_g, sum_gx) = (sum_map(&g, |v| v), dot(&g, &xhat));
             let mean_g = if centre { sum_g / d as f32 } else { 0.0 };
             let mean_gx = sum_gx / d as f32;
-            for i in 0..d {
-                let xhat = (x[i] - mu) * rs;
-                dx[i] = rs * (dy[i] * gamma[i] - mean_g - xhat * mean_gx);
+            for ((dx, &gi), &xh) in dx.iter_mut().zip(&g).zip(&xhat) {
+                *dx = rs * (gi - mean_g - xh * mean_gx);
             }
         }
         (dgamma, dbeta)

@@ -12,7 +12,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
-use burn::tensor::module::attention;
+use burn::tensor::module::{attention, linear as project};
 use burn::tensor::ops::AttentionModuleOptions;
 
 use super::NORM_EPSILON;
@@ -59,6 +59,16 @@ fn norm(kind: Norm, d: usize, device: &Device) -> Normalization {
                 .init(device),
         ),
     }
+}
+
+/// `layer(x)` for `x` of `[batch, time, d_in]` as one `[batch·time, d_in]` matrix product:
+/// burn keeps a 3-d input as one small product per sequence when `time` fills its row tiles,
+/// which costs tiny models more than the arithmetic.
+fn dense(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+    let [batch, time, d_in] = x.dims();
+    let y = layer.forward(x.reshape([batch * time, d_in]));
+    let d_out = y.dims()[1];
+    y.reshape([batch, time, d_out])
 }
 
 /// `layer(x)`, by the fused kernel where the device has one.
@@ -143,13 +153,14 @@ impl Mlp {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         match &self.gate {
             None => {
-                let hidden = self.up.forward(x);
+                let hidden = dense(&self.up, x);
                 let activated = fused::gelu(&hidden).unwrap_or_else(|| self.gelu.forward(hidden));
-                self.down.forward(activated)
+                dense(&self.down, activated)
             }
-            Some(gate) => self
-                .down
-                .forward(self.silu.forward(gate.forward(x.clone())) * self.up.forward(x)),
+            Some(gate) => dense(
+                &self.down,
+                self.silu.forward(dense(gate, x.clone())) * dense(&self.up, x),
+            ),
         }
     }
 }
@@ -178,11 +189,11 @@ impl Block {
     ) -> Tensor<3> {
         let [batch, time, d] = x.dims();
         let head_dim = d / self.heads;
-        let qkv = self.qkv.forward(x);
+        let qkv = dense(&self.qkv, x);
         if cache.is_none() {
             let tables = rotary.filter(|r| r.dims > 0).map(Rotary::tables);
             if let Some(y) = fused::attention(&qkv, self.heads, tables) {
-                return self.projection.forward(y);
+                return dense(&self.projection, y);
             }
         }
         let mut qkv = qkv.chunk(3, 2);
@@ -217,7 +228,7 @@ impl Block {
         let y = attention(q, k, v, None, None, causal)
             .swap_dims(1, 2)
             .reshape([batch, time, d]);
-        self.projection.forward(y)
+        dense(&self.projection, y)
     }
 
     fn forward(
@@ -388,14 +399,16 @@ impl Gpt {
         }
         let x = normalize(&self.final_norm, x);
         match &self.output {
-            Some(output) => output.forward(x),
-            None => x.matmul(
-                self.token_embedding
-                    .weight
-                    .val()
-                    .transpose()
-                    .unsqueeze::<3>(),
-            ),
+            Some(output) => dense(output, x),
+            // One product over all rows, as in `dense` (a broadcast `matmul` would also sum
+            // one weight gradient per sequence).
+            None => {
+                let [batch, time, d] = x.dims();
+                let embedding = self.token_embedding.weight.val();
+                let logits = project(x.reshape([batch * time, d]), embedding.transpose(), None);
+                let vocab = logits.dims()[1];
+                logits.reshape([batch, time, vocab])
+            }
         }
     }
 
