@@ -36,35 +36,47 @@ pub struct Rotary<'a> {
     pub dims: usize,
 }
 
+/// Queries per block: each block of queries multiplies only the keys up to its last position,
+/// which skips most of the masked half of the score matrix.
+const BLOCK: usize = 64;
+
+/// The query blocks of a window: `(first row, end row)`; keys `0..end` are visible to the block.
+fn blocks(time: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..time)
+        .step_by(BLOCK)
+        .map(move |r0| (r0, (r0 + BLOCK).min(time)))
+}
+
 /// Merged head outputs `y` (`batch × time × d`) and the logsumexp of every (sequence, head,
 /// query) row of scores, for [`backward`].
 pub fn forward(qkv: &[f32], shape: Shape, rotary: Option<Rotary>, y: &mut [f32]) -> Vec<f32> {
-    let Shape { batch, time, heads, head_dim } = shape;
+    let Shape { batch, time, heads, head_dim: hd } = shape;
     let d = shape.d();
     assert_eq!(qkv.len(), batch * time * 3 * d);
     assert_eq!(y.len(), batch * time * d);
-    let scale = 1.0 / (head_dim as f32).sqrt();
+    let scale = 1.0 / (hd as f32).sqrt();
     let mut lse = vec![0.0; batch * heads * time];
     y.par_chunks_mut(time * d)
         .zip(lse.par_chunks_mut(heads * time))
         .zip(qkv.par_chunks(time * 3 * d))
         .for_each(|((y, lse), qkv)| {
-            let mut q = vec![0.0; time * head_dim];
-            let mut k = vec![0.0; time * head_dim];
-            let mut v = vec![0.0; time * head_dim];
-            let mut p = vec![0.0; time * time];
+            let (mut q, mut k, mut v) = (vec![0.0; time * hd], vec![0.0; time * hd], vec![0.0; time * hd]);
+            let mut p = vec![0.0; BLOCK.min(time) * time];
             for h in 0..heads {
                 gather(qkv, shape, 0, h, rotary, &mut q);
                 gather(qkv, shape, 1, h, rotary, &mut k);
                 gather(qkv, shape, 2, h, None, &mut v);
-                // p = scale · q kᵀ
-                matmul(time, time, head_dim, &mut p, time, &q, head_dim, 1, &k, 1, head_dim, scale);
-                for (i, row) in p.chunks_mut(time).enumerate() {
-                    lse[h * time + i] = causal_softmax(row, i);
+                for (r0, r1) in blocks(time) {
+                    let rows = r1 - r0;
+                    // p = scale · q kᵀ for this block's queries and the keys they may see.
+                    matmul(rows, r1, hd, &mut p, r1, &q[r0 * hd..], hd, 1, &k, 1, hd, scale, false);
+                    for (r, row) in p[..rows * r1].chunks_mut(r1).enumerate() {
+                        lse[h * time + r0 + r] = causal_softmax(row, r0 + r);
+                    }
+                    // y = p v, written straight into the merged layout.
+                    let out = &mut y[r0 * d + h * hd..];
+                    matmul(rows, hd, r1, out, d, &p, r1, 1, &v, hd, 1, 1.0, false);
                 }
-                // y[:, h] = p v, written straight into the merged layout.
-                let out = &mut y[h * head_dim..];
-                matmul(time, head_dim, time, out, d, &p, time, 1, &v, head_dim, 1, 1.0);
             }
         });
     lse
@@ -79,39 +91,44 @@ pub fn backward(
     dy: &[f32],
     dqkv: &mut [f32],
 ) {
-    let Shape { batch, time, heads, head_dim } = shape;
+    let Shape { batch, time, heads, head_dim: hd } = shape;
     let d = shape.d();
     assert_eq!(dy.len(), batch * time * d);
     assert_eq!(dqkv.len(), qkv.len());
-    let scale = 1.0 / (head_dim as f32).sqrt();
+    let scale = 1.0 / (hd as f32).sqrt();
     dqkv.par_chunks_mut(time * 3 * d)
         .zip(qkv.par_chunks(time * 3 * d))
         .zip(dy.par_chunks(time * d).zip(lse.par_chunks(heads * time)))
         .for_each(|((dqkv, qkv), (dy, lse))| {
-            let buffer = || vec![0.0; time * head_dim];
+            let buffer = || vec![0.0; time * hd];
             let (mut q, mut k, mut v) = (buffer(), buffer(), buffer());
             let (mut dq, mut dk, mut dv) = (buffer(), buffer(), buffer());
-            let mut p = vec![0.0; time * time];
-            let mut dp = vec![0.0; time * time];
+            let mut p = vec![0.0; BLOCK.min(time) * time];
+            let mut dp = vec![0.0; BLOCK.min(time) * time];
             for h in 0..heads {
                 gather(qkv, shape, 0, h, rotary, &mut q);
                 gather(qkv, shape, 1, h, rotary, &mut k);
                 gather(qkv, shape, 2, h, None, &mut v);
-                let dy_h = &dy[h * head_dim..];
-                // Probabilities again, from the saved logsumexp.
-                matmul(time, time, head_dim, &mut p, time, &q, head_dim, 1, &k, 1, head_dim, scale);
-                for (i, row) in p.chunks_mut(time).enumerate() {
-                    causal_probabilities(row, i, lse[h * time + i]);
+                for (r0, r1) in blocks(time) {
+                    let rows = r1 - r0;
+                    let dy_block = &dy[r0 * d + h * hd..];
+                    // Probabilities again, from the saved logsumexp.
+                    matmul(rows, r1, hd, &mut p, r1, &q[r0 * hd..], hd, 1, &k, 1, hd, scale, false);
+                    for (r, row) in p[..rows * r1].chunks_mut(r1).enumerate() {
+                        causal_probabilities(row, r0 + r, lse[h * time + r0 + r]);
+                    }
+                    // dp = dy vᵀ, then through the softmax: ds = p ⊙ (dp − p·dp) · scale.
+                    matmul(rows, r1, hd, &mut dp, r1, dy_block, d, 1, &v, 1, hd, 1.0, false);
+                    for (row_p, row_dp) in p[..rows * r1].chunks(r1).zip(dp.chunks_mut(r1)) {
+                        softmax_gradient(row_p, row_dp, scale);
+                    }
+                    // dq = ds k for the block; dv += pᵀ dy and dk += dsᵀ q over the visible keys
+                    // (the first block overwrites).
+                    let first = r0 == 0;
+                    matmul(rows, hd, r1, &mut dq[r0 * hd..], hd, &dp, r1, 1, &k, hd, 1, 1.0, false);
+                    matmul(r1, hd, rows, &mut dv, hd, &p, 1, r1, dy_block, d, 1, 1.0, !first);
+                    matmul(r1, hd, rows, &mut dk, hd, &dp, 1, r1, &q[r0 * hd..], hd, 1, 1.0, !first);
                 }
-                // dp = dy vᵀ; ds = p ⊙ (dp − rowsum(p ⊙ dp)) · scale, in place.
-                matmul(time, time, head_dim, &mut dp, time, dy_h, d, 1, &v, 1, head_dim, 1.0);
-                for (row_p, row_dp) in p.chunks(time).zip(dp.chunks_mut(time)) {
-                    softmax_gradient(row_p, row_dp, scale);
-                }
-                // dv = pᵀ dy; dq = ds k; dk = dsᵀ q.
-                matmul(time, head_dim, time, &mut dv, head_dim, &p, 1, time, dy_h, d, 1, 1.0);
-                matmul(time, head_dim, time, &mut dq, head_dim, &dp, time, 1, &k, head_dim, 1, 1.0);
-                matmul(time, head_dim, time, &mut dk, head_dim, &dp, 1, time, &q, head_dim, 1, 1.0);
                 scatter(&dq, shape, 0, h, rotary, dqkv);
                 scatter(&dk, shape, 1, h, rotary, dqkv);
                 scatter(&dv, shape, 2, h, None, dqkv);
@@ -193,8 +210,8 @@ fn scatter(g: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Rot
     }
 }
 
-/// `dst = scale · lhs · rhs` for `m × k` and `k × n` operands given by row and column strides;
-/// `dst` has row stride `dst_rs` and unit column stride.
+/// `dst = scale · lhs · rhs` (or `dst += …` when `accumulate`) for `m × k` and `k × n` operands
+/// given by row and column strides; `dst` has row stride `dst_rs` and unit column stride.
 #[allow(clippy::too_many_arguments)]
 fn matmul(
     m: usize,
@@ -209,6 +226,7 @@ fn matmul(
     rhs_rs: usize,
     rhs_cs: usize,
     scale: f32,
+    accumulate: bool,
 ) {
     let last = |rows: usize, rs: usize, cols: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
     assert!(last(m, dst_rs, n, 1) < dst.len());
@@ -224,14 +242,14 @@ fn matmul(
             dst.as_mut_ptr(),
             1,
             dst_rs as isize,
-            false,
+            accumulate,
             lhs.as_ptr(),
             lhs_cs as isize,
             lhs_rs as isize,
             rhs.as_ptr(),
             rhs_cs as isize,
             rhs_rs as isize,
-            0.0,
+            if accumulate { 1.0 } else { 0.0 },
             scale,
             false,
             false,
@@ -246,19 +264,21 @@ mod tests {
     use super::*;
     use crate::check::{assert_close, finite_difference, sample};
 
-    const SHAPE: Shape = Shape { batch: 2, time: 7, heads: 2, head_dim: 6 };
+    const SHORT: Shape = Shape { batch: 2, time: 7, heads: 2, head_dim: 6 };
+    /// Longer than a query block, so that blocks and their accumulation are exercised.
+    const LONG: Shape = Shape { batch: 1, time: 150, heads: 1, head_dim: 4 };
 
-    fn tables(dims: usize) -> (Vec<f32>, Vec<f32>) {
+    fn tables(shape: Shape, dims: usize) -> (Vec<f32>, Vec<f32>) {
         let half = dims / 2;
         let angle = |t: usize, i: usize| t as f32 / 10000f32.powf(2.0 * (i % half) as f32 / dims as f32);
-        let cos = (0..SHAPE.time * dims).map(|n| angle(n / dims, n % dims).cos()).collect();
-        let sin = (0..SHAPE.time * dims).map(|n| angle(n / dims, n % dims).sin()).collect();
+        let cos = (0..shape.time * dims).map(|n| angle(n / dims, n % dims).cos()).collect();
+        let sin = (0..shape.time * dims).map(|n| angle(n / dims, n % dims).sin()).collect();
         (cos, sin)
     }
 
     /// Attention written out one score at a time, in f64, rotating with explicit pairs.
-    fn reference(qkv: &[f32], rotary: Option<Rotary>) -> Vec<f32> {
-        let Shape { batch, time, heads, head_dim } = SHAPE;
+    fn reference(qkv: &[f32], shape: Shape, rotary: Option<Rotary>) -> Vec<f32> {
+        let Shape { batch, time, heads, head_dim } = shape;
         let d = heads * head_dim;
         let at = |b: usize, t: usize, s: usize, h: usize, i: usize| {
             f64::from(qkv[(b * time + t) * 3 * d + s * d + h * head_dim + i])
@@ -300,31 +320,42 @@ mod tests {
 
     #[test]
     fn forward_matches_scores_written_out() {
-        let qkv = sample(SHAPE.batch * SHAPE.time * 3 * SHAPE.d(), 1, 2.0);
-        let (cos, sin) = tables(4);
-        for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
-            let mut y = vec![0.0; SHAPE.batch * SHAPE.time * SHAPE.d()];
-            forward(&qkv, SHAPE, rotary, &mut y);
-            assert_close(&y, &reference(&qkv, rotary), 1e-5, "attention");
+        for shape in [SHORT, LONG] {
+            let qkv = sample(shape.batch * shape.time * 3 * shape.d(), 1, 2.0);
+            let (cos, sin) = tables(shape, 4);
+            for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
+                let mut y = vec![0.0; shape.batch * shape.time * shape.d()];
+                forward(&qkv, shape, rotary, &mut y);
+                assert_close(&y, &reference(&qkv, shape, rotary), 1e-5, "attention");
+            }
         }
     }
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let qkv = sample(SHAPE.batch * SHAPE.time * 3 * SHAPE.d(), 2, 1.5);
-        let weights = sample(SHAPE.batch * SHAPE.time * SHAPE.d(), 3, 1.0);
-        let (cos, sin) = tables(4);
-        for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
-            let mut y = vec![0.0; weights.len()];
-            let lse = forward(&qkv, SHAPE, rotary, &mut y);
-            let mut dqkv = vec![0.0; qkv.len()];
-            backward(&qkv, SHAPE, rotary, &lse, &weights, &mut dqkv);
-            let numeric = finite_difference(&qkv, |x| {
+        for (shape, probes) in [(SHORT, 1), (LONG, 13)] {
+            let qkv = sample(shape.batch * shape.time * 3 * shape.d(), 2, 1.5);
+            let weights = sample(shape.batch * shape.time * shape.d(), 3, 1.0);
+            let (cos, sin) = tables(shape, 4);
+            for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
                 let mut y = vec![0.0; weights.len()];
-                forward(x, SHAPE, rotary, &mut y);
-                y.iter().zip(&weights).map(|(&y, &w)| f64::from(y * w)).sum()
-            });
-            assert_close(&dqkv, &numeric, 5e-3, "attention gradient");
+                let lse = forward(&qkv, shape, rotary, &mut y);
+                let mut dqkv = vec![0.0; qkv.len()];
+                backward(&qkv, shape, rotary, &lse, &weights, &mut dqkv);
+                // Every coordinate of the short window; every 13th of the long one.
+                let picked: Vec<usize> = (0..qkv.len()).step_by(probes).collect();
+                let numeric = finite_difference(&picked.iter().map(|&i| qkv[i]).collect::<Vec<_>>(), |values| {
+                    let mut x = qkv.clone();
+                    for (&i, &v) in picked.iter().zip(values) {
+                        x[i] = v;
+                    }
+                    let mut y = vec![0.0; weights.len()];
+                    forward(&x, shape, rotary, &mut y);
+                    y.iter().zip(&weights).map(|(&y, &w)| f64::from(y * w)).sum()
+                });
+                let analytic: Vec<f32> = picked.iter().map(|&i| dqkv[i]).collect();
+                assert_close(&analytic, &numeric, 5e-3, "attention gradient");
+            }
         }
     }
 }
