@@ -1,6 +1,6 @@
 //! `plm bench`: throughput measurements (never timed tests).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -11,7 +11,7 @@ use super::Outcome;
 use crate::data::bios::Bios;
 use crate::data::{Doc, DocSource};
 use crate::model::Gpt;
-use crate::spec::{BiosSpec, ModelConfig};
+use crate::spec::{BiosSpec, ModelConfig, Recipe, Scale};
 use crate::train::DeviceChoice;
 use crate::train::packing::Batch;
 use crate::train::trainer::{optimizer, train_step};
@@ -24,29 +24,38 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
-    /// Training throughput (forward, backward, AdamW) of GPT2 shapes with head dimension 64.
+    /// Training throughput (forward, backward, global-norm clipping, AdamW): GPT2 shapes with
+    /// head dimension 64, or every model of a suite scale at its recipe's batch and context.
     Train {
         #[arg(long, value_enum, default_value_t)]
         device: DeviceChoice,
         /// Shapes as LAYERSxD_MODEL, comma-separated.
-        #[arg(long, default_value = "2x128,4x256,8x512", value_delimiter = ',')]
+        #[arg(long, default_value = "2x128,4x256,8x512", value_delimiter = ',', conflicts_with = "suite")]
         shapes: Vec<String>,
-        #[arg(long, default_value_t = 512)]
+        #[arg(long, default_value_t = 512, conflicts_with = "suite")]
         context: usize,
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 8, conflicts_with = "suite")]
         batch: usize,
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 2000, conflicts_with = "suite")]
         vocab: usize,
-        /// Timed steps per shape (after 2 untimed warm-up steps).
-        #[arg(long, default_value_t = 5)]
-        steps: usize,
+        /// Bench the models of this suite (a part such as `part3.3`, or a suite file) instead of
+        /// `--shapes`: each model at the batch, context and optimiser of the recipes it trains
+        /// with, and its dataset's vocabulary.
+        #[arg(long, requires = "scale")]
+        suite: Option<String>,
+        #[arg(long, value_enum)]
+        scale: Option<Scale>,
+        /// Timed seconds per shape (at least 3 timed steps, after 2 untimed warm-up steps); the
+        /// median step time is reported, which a busy machine disturbs less than the mean.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
         /// Also write the results as JSON (read by bench/torch_train.py for the side-by-side table).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
 }
 
-pub fn run(target: BenchTarget) -> Result<Outcome> {
+pub fn run(suites_dir: &Path, target: BenchTarget) -> Result<Outcome> {
     match target {
         BenchTarget::Data { seconds } => bench_bios(seconds),
         BenchTarget::Train {
@@ -55,11 +64,73 @@ pub fn run(target: BenchTarget) -> Result<Outcome> {
             context,
             batch,
             vocab,
-            steps,
+            suite,
+            scale,
+            seconds,
             json,
-        } => bench_train(device, &shapes, context, batch, vocab, steps, json)?,
+        } => {
+            let cases = match (suite, scale) {
+                (Some(part), Some(scale)) => suite_cases(suites_dir, &part, scale)?,
+                _ => default_cases(&shapes, context, batch, vocab)?,
+            };
+            bench_train(device, &cases, seconds, json)?
+        }
     }
     Ok(Outcome::Ok)
+}
+
+/// One model to bench, with the batch it trains on.
+struct Case {
+    name: String,
+    model: ModelConfig,
+    recipe: Recipe,
+    vocab: usize,
+}
+
+/// GPT2 with head dimension 64 at each `LAYERSxD_MODEL`, AdamW at lr 1e-3, clipping at 1.
+fn default_cases(shapes: &[String], context: usize, batch: usize, vocab: usize) -> Result<Vec<Case>> {
+    let recipe: Recipe = toml::from_str(&format!(
+        "exposures = 1\nbatch = {batch}\ncontext = {context}\nlr = 1e-3"
+    ))?;
+    shapes
+        .iter()
+        .map(|shape| {
+            let (layers, d_model) = shape
+                .split_once('x')
+                .and_then(|(l, d)| Some((l.parse::<usize>().ok()?, d.parse::<usize>().ok()?)))
+                .ok_or_else(|| anyhow::anyhow!("--shapes: `{shape}` is not LAYERSxD_MODEL"))?;
+            Ok(Case {
+                name: shape.clone(),
+                model: ModelConfig::gpt2(layers, (d_model / 64).max(1), d_model),
+                recipe: recipe.clone(),
+                vocab,
+            })
+        })
+        .collect()
+}
+
+/// Each distinct (model, batch, context, vocabulary) that a suite scale's sweeps train.
+fn suite_cases(suites_dir: &Path, part: &str, scale: Scale) -> Result<Vec<Case>> {
+    let suite = crate::suite::load(&crate::suite::locate(part, suites_dir)?)?;
+    let mut cases: Vec<Case> = Vec::new();
+    for run in crate::run::plan(&suite, scale, 0) {
+        let vocab = crate::data::build(&run.spec.dataset, run.spec.seed).vocab().len();
+        let recipe = run.spec.recipe;
+        let seen = cases.iter().any(|c| {
+            c.model == run.spec.model
+                && c.vocab == vocab
+                && (c.recipe.batch, c.recipe.context) == (recipe.batch, recipe.context)
+        });
+        if !seen {
+            cases.push(Case {
+                name: format!("{} b{}×{}", run.model_name, recipe.batch, recipe.context),
+                model: run.spec.model,
+                recipe,
+                vocab,
+            });
+        }
+    }
+    Ok(cases)
 }
 
 fn bench_bios(seconds: f64) {
@@ -105,8 +176,10 @@ fn bench_bios(seconds: f64) {
 #[derive(Serialize)]
 struct TrainBench {
     shape: String,
-    layers: usize,
-    d_model: usize,
+    model: ModelConfig,
+    batch: usize,
+    context: usize,
+    vocab: usize,
     parameters: u64,
     tokens_per_second: f64,
     gflops: f64,
@@ -133,15 +206,7 @@ fn cpu_peak_gflops(threads: usize) -> Option<f64> {
     Some(threads as f64 * mhz / 1000.0 * if fma { 32.0 } else { 8.0 })
 }
 
-fn bench_train(
-    device: DeviceChoice,
-    shapes: &[String],
-    context: usize,
-    batch: usize,
-    vocab: usize,
-    steps: usize,
-    json: Option<PathBuf>,
-) -> Result<()> {
+fn bench_train(device: DeviceChoice, cases: &[Case], seconds: f64, json: Option<PathBuf>) -> Result<()> {
     let threads = rayon::current_num_threads();
     let peak = if device == DeviceChoice::Flex {
         cpu_peak_gflops(threads)
@@ -149,30 +214,24 @@ fn bench_train(
         None
     };
     let burn_device = device.device()?.autodiff();
-    let recipe: crate::spec::Recipe = toml::from_str(&format!(
-        "exposures = 1\nbatch = {batch}\ncontext = {context}\nlr = 1e-3"
-    ))?;
     println!(
-        "device {} ({threads} threads), batch {batch} × context {context}, vocab {vocab}, {steps} timed steps",
+        "device {} ({threads} threads), {seconds} s per shape, median step time",
         device.name()
     );
     if let Some(peak) = peak {
         println!("estimated fp32 peak: {peak:.0} GFLOP/s");
     }
     println!(
-        "{:<10} {:>10} {:>12} {:>10} {:>8}",
+        "{:<28} {:>10} {:>12} {:>10} {:>8}",
         "shape", "params", "tokens/s", "GFLOP/s", "% peak"
     );
     let mut rows = Vec::new();
-    for shape in shapes {
-        let (layers, d_model) = shape
-            .split_once('x')
-            .and_then(|(l, d)| Some((l.parse::<usize>().ok()?, d.parse::<usize>().ok()?)))
-            .ok_or_else(|| anyhow::anyhow!("--shapes: `{shape}` is not LAYERSxD_MODEL"))?;
-        let config = ModelConfig::gpt2(layers, (d_model / 64).max(1), d_model);
+    for case in cases {
+        let (config, recipe, vocab) = (&case.model, &case.recipe, case.vocab);
+        let (batch, context) = (recipe.batch, recipe.context);
         burn_device.seed(0);
-        let mut model = Gpt::new(&config, vocab, context, &burn_device);
-        let mut optim = optimizer(&recipe);
+        let mut model = Gpt::new(config, vocab, context, &burn_device);
+        let mut optim = optimizer(recipe);
         let n = batch * context;
         let tokens: Vec<u32> = (0..n + 1).map(|i| ((i * 7919) % vocab) as u32).collect();
         let data = Batch {
@@ -182,37 +241,46 @@ fn bench_train(
             targets: tokens[1..].to_vec(),
             mask: vec![1.0; n],
         };
-        let mut timed = Duration::ZERO;
-        for step in 0..steps + 2 {
+        let clip = if recipe.grad_clip > 0.0 { recipe.grad_clip } else { 1.0 };
+        let mut steps = Vec::new();
+        let started = Instant::now();
+        for step in 0.. {
             let start = Instant::now();
-            let (updated, loss) = train_step(model, &mut optim, &data, 1.0, 1e-4);
+            let (updated, loss) = train_step(model, &mut optim, &data, clip, 1e-4);
             model = updated;
             let _ = loss.into_scalar::<f32>();
             if step >= 2 {
-                timed += start.elapsed();
+                steps.push(start.elapsed().as_secs_f64());
+            }
+            if steps.len() >= 3 && started.elapsed().as_secs_f64() >= seconds {
+                break;
             }
         }
-        let tokens_per_second = (steps * n) as f64 / timed.as_secs_f64();
+        steps.sort_by(f64::total_cmp);
+        let tokens_per_second = n as f64 / steps[steps.len() / 2];
         // Kaplan et al.: training ≈ 3 × forward, forward = 2·N + 2·layers·context·d per token,
         // with N the non-embedding parameters plus the output layer (a matmul; the input
         // embedding is a lookup).
+        let (layers, d_model) = (config.layers, config.d_model);
         let non_embedding = config.parameters(0, context);
         let flops_per_token = 6.0 * (non_embedding + (d_model * vocab) as u64) as f64
             + 6.0 * (layers * context * d_model) as f64;
         let gflops = flops_per_token * tokens_per_second / 1e9;
         let peak_share = peak.map(|p| gflops / p);
         println!(
-            "{:<10} {:>10} {:>12.0} {:>10.1} {:>8}",
-            shape,
+            "{:<28} {:>10} {:>12.0} {:>10.1} {:>8}",
+            case.name,
             config.parameters(vocab, context),
             tokens_per_second,
             gflops,
             peak_share.map_or("-".to_owned(), |s| format!("{:.1}%", 100.0 * s))
         );
         rows.push(TrainBench {
-            shape: shape.clone(),
-            layers,
-            d_model,
+            shape: case.name.clone(),
+            model: config.clone(),
+            batch,
+            context,
+            vocab,
             parameters: config.parameters(vocab, context),
             tokens_per_second,
             gflops,
@@ -220,7 +288,7 @@ fn bench_train(
         });
     }
     if let Some(path) = json {
-        let doc = serde_json::json!({"device": device.name(), "threads": threads, "batch": batch, "context": context, "vocab": vocab, "peak_gflops": peak, "rows": rows});
+        let doc = serde_json::json!({"device": device.name(), "threads": threads, "peak_gflops": peak, "rows": rows});
         std::fs::write(&path, serde_json::to_string_pretty(&doc)?)?;
     }
     Ok(())

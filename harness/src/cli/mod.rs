@@ -198,7 +198,7 @@ pub fn main() -> ExitCode {
         Command::Collect { target } => {
             pipeline::collect(&suites, &target.part, target.scale, &artifacts(&target))
         }
-        Command::Bench { what } => bench::run(what),
+        Command::Bench { what } => bench::run(&suites, what),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
