@@ -12,6 +12,7 @@
 //! | [`norm`] | layer norm and RMS norm (mean, variance, scale, shift) |
 //! | [`gelu`] | exact GELU, with an erf that vectorises |
 //! | [`cross_entropy`] | log-softmax, gather of the target, negation |
+//! | [`linear`] | matrix product, bias broadcast and add, and their gradients (bias sum, transposes) |
 //!
 //! The harness (`plm::model::fused`) registers them as burn autodiff operations on the `flex`
 //! device; every other device runs burn's own operations. Each kernel's tests compare it with a
@@ -24,6 +25,7 @@
 pub mod attention;
 pub mod cross_entropy;
 pub mod gelu;
+pub mod linear;
 pub mod math;
 pub mod norm;
 mod simd;

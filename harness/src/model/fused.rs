@@ -20,7 +20,7 @@ use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 use burn_flex::{Flex, FlexTensor};
-use plm_kernels::{attention, cross_entropy, gelu, norm};
+use plm_kernels::{attention, cross_entropy, gelu, linear, norm};
 
 /// burn's `flex` device under autodiff (`Device::autodiff()` uses no checkpointing).
 type Tracked = Autodiff<Flex, NoCheckpointing>;
@@ -96,6 +96,86 @@ fn give<const N: usize, S>(ops: &Ops<S, N>, index: usize, grads: &mut Gradients,
     if let Some(parent) = &ops.parents[index] {
         grads.register::<Flex>(parent.id, grad);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense layers
+
+#[derive(Clone, Debug)]
+struct LinearState {
+    x: FlexTensor,
+    weight: FlexTensor,
+}
+
+impl LinearState {
+    /// `(dx, dW)` for the output gradient `dy`.
+    fn gradients(&self, dy: &[f32]) -> (FlexTensor, FlexTensor) {
+        let shape = dims(&self.weight);
+        let (d_in, d_out) = (shape[0], shape[1]);
+        let dx = linear::backward_input(dy, d_out, &values(&self.weight), d_in);
+        let dw = linear::backward_weight(&values(&self.x), d_in, dy, d_out);
+        (flex(dx, dims(&self.x)), flex(dw, shape))
+    }
+}
+
+#[derive(Debug)]
+struct LinearOp;
+
+impl Backward<Flex, 2> for LinearOp {
+    type State = LinearState;
+
+    fn backward(self, ops: Ops<LinearState, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (dx, dw) = ops.state.gradients(&values(&dy));
+        give(&ops, 0, grads, dx);
+        give(&ops, 1, grads, dw);
+    }
+}
+
+#[derive(Debug)]
+struct BiasedLinearOp;
+
+impl Backward<Flex, 3> for BiasedLinearOp {
+    type State = LinearState;
+
+    fn backward(self, ops: Ops<LinearState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let dy = values(&dy);
+        let d_out = dims(&ops.state.weight)[1];
+        let db = flex(linear::backward_bias(&dy, d_out), vec![d_out]);
+        let (dx, dw) = ops.state.gradients(&dy);
+        give(&ops, 0, grads, dx);
+        give(&ops, 1, grads, dw);
+        give(&ops, 2, grads, db);
+    }
+}
+
+/// `x·W (+ b)` for `x` of `[rows, d_in]` and `weight` of `[d_in, d_out]` (burn's layout).
+pub fn linear(x: &Tensor<2>, weight: &Tensor<2>, bias: Option<&Tensor<1>>) -> Option<Tensor<2>> {
+    let input = OnFlex::of(x)?;
+    let weight_in = OnFlex::of(weight)?;
+    let bias_in = match bias {
+        Some(b) => Some(OnFlex::of(b)?),
+        None => None,
+    };
+    let [rows, d_in] = x.dims();
+    let d_out = weight.dims()[1];
+    let y = linear::forward(
+        &values(input.primitive()),
+        d_in,
+        &values(weight_in.primitive()),
+        d_out,
+        bias_in.as_ref().map(|b| values(b.primitive())).as_deref(),
+    );
+    let state = LinearState {
+        x: input.primitive().clone(),
+        weight: weight_in.primitive().clone(),
+    };
+    let output = flex(y, vec![rows, d_out]);
+    Some(match &bias_in {
+        Some(b) => finish(BiasedLinearOp, [&input, &weight_in, b], state, output),
+        None => finish(LinearOp, [&input, &weight_in], state, output),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,8 +65,19 @@ fn norm(kind: Norm, d: usize, device: &Device) -> Normalization {
 /// burn keeps a 3-d input as one small product per sequence when `time` fills its row tiles,
 /// which costs tiny models more than the arithmetic.
 fn dense(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+    let bias = layer.bias.as_ref().map(|b| b.val());
+    project_rows(x, layer.weight.val(), bias)
+}
+
+/// `x·W (+ b)` over the rows of `x` (`[batch, time, d_in]`), by the fused kernel where the
+/// device has one.
+fn project_rows(x: Tensor<3>, weight: Tensor<2>, bias: Option<Tensor<1>>) -> Tensor<3> {
     let [batch, time, d_in] = x.dims();
-    let y = layer.forward(x.reshape([batch * time, d_in]));
+    let rows = x.reshape([batch * time, d_in]);
+    let y = match fused::linear(&rows, &weight, bias.as_ref()) {
+        Some(y) => y,
+        None => project(rows, weight, bias),
+    };
     let d_out = y.dims()[1];
     y.reshape([batch, time, d_out])
 }
@@ -400,15 +411,9 @@ impl Gpt {
         let x = normalize(&self.final_norm, x);
         match &self.output {
             Some(output) => dense(output, x),
-            // One product over all rows, as in `dense` (a broadcast `matmul` would also sum
-            // one weight gradient per sequence).
-            None => {
-                let [batch, time, d] = x.dims();
-                let embedding = self.token_embedding.weight.val();
-                let logits = project(x.reshape([batch * time, d]), embedding.transpose(), None);
-                let vocab = logits.dims()[1];
-                logits.reshape([batch, time, vocab])
-            }
+            // One product over all rows, as in `dense` (a broadcast `matmul` would also sum one
+            // weight gradient per sequence).
+            None => project_rows(x, self.token_embedding.weight.val().transpose(), None),
         }
     }
 
