@@ -50,7 +50,12 @@ fn blocks(time: usize) -> impl Iterator<Item = (usize, usize)> {
 /// Merged head outputs `y` (`batch × time × d`) and the logsumexp of every (sequence, head,
 /// query) row of scores, for [`backward`].
 pub fn forward(qkv: &[f32], shape: Shape, rotary: Option<Rotary>, y: &mut [f32]) -> Vec<f32> {
-    let Shape { batch, time, heads, head_dim: hd } = shape;
+    let Shape {
+        batch,
+        time,
+        heads,
+        head_dim: hd,
+    } = shape;
     let d = shape.d();
     assert_eq!(qkv.len(), batch * time * 3 * d);
     assert_eq!(y.len(), batch * time * d);
@@ -60,7 +65,11 @@ pub fn forward(qkv: &[f32], shape: Shape, rotary: Option<Rotary>, y: &mut [f32])
         .zip(lse.par_chunks_mut(heads * time))
         .zip(qkv.par_chunks(time * 3 * d))
         .for_each(|((y, lse), qkv)| {
-            let (mut q, mut k, mut v) = (vec![0.0; time * hd], vec![0.0; time * hd], vec![0.0; time * hd]);
+            let (mut q, mut k, mut v) = (
+                vec![0.0; time * hd],
+                vec![0.0; time * hd],
+                vec![0.0; time * hd],
+            );
             let mut p = vec![0.0; BLOCK.min(time) * time];
             for h in 0..heads {
                 gather(qkv, shape, 0, h, rotary, &mut q);
@@ -69,7 +78,21 @@ pub fn forward(qkv: &[f32], shape: Shape, rotary: Option<Rotary>, y: &mut [f32])
                 for (r0, r1) in blocks(time) {
                     let rows = r1 - r0;
                     // p = scale · q kᵀ for this block's queries and the keys they may see.
-                    matmul(rows, r1, hd, &mut p, r1, &q[r0 * hd..], hd, 1, &k, 1, hd, scale, false);
+                    matmul(
+                        rows,
+                        r1,
+                        hd,
+                        &mut p,
+                        r1,
+                        &q[r0 * hd..],
+                        hd,
+                        1,
+                        &k,
+                        1,
+                        hd,
+                        scale,
+                        false,
+                    );
                     for (r, row) in p[..rows * r1].chunks_mut(r1).enumerate() {
                         lse[h * time + r0 + r] = causal_softmax(row, r0 + r);
                     }
@@ -91,7 +114,12 @@ pub fn backward(
     dy: &[f32],
     dqkv: &mut [f32],
 ) {
-    let Shape { batch, time, heads, head_dim: hd } = shape;
+    let Shape {
+        batch,
+        time,
+        heads,
+        head_dim: hd,
+    } = shape;
     let d = shape.d();
     assert_eq!(dy.len(), batch * time * d);
     assert_eq!(dqkv.len(), qkv.len());
@@ -109,25 +137,72 @@ pub fn backward(
                 gather(qkv, shape, 0, h, rotary, &mut q);
                 gather(qkv, shape, 1, h, rotary, &mut k);
                 gather(qkv, shape, 2, h, None, &mut v);
+                // Keys past the first block receive their first contribution from a later block.
+                dk.fill(0.0);
+                dv.fill(0.0);
                 for (r0, r1) in blocks(time) {
                     let rows = r1 - r0;
                     let dy_block = &dy[r0 * d + h * hd..];
                     // Probabilities again, from the saved logsumexp.
-                    matmul(rows, r1, hd, &mut p, r1, &q[r0 * hd..], hd, 1, &k, 1, hd, scale, false);
+                    matmul(
+                        rows,
+                        r1,
+                        hd,
+                        &mut p,
+                        r1,
+                        &q[r0 * hd..],
+                        hd,
+                        1,
+                        &k,
+                        1,
+                        hd,
+                        scale,
+                        false,
+                    );
                     for (r, row) in p[..rows * r1].chunks_mut(r1).enumerate() {
                         causal_probabilities(row, r0 + r, lse[h * time + r0 + r]);
                     }
                     // dp = dy vᵀ, then through the softmax: ds = p ⊙ (dp − p·dp) · scale.
-                    matmul(rows, r1, hd, &mut dp, r1, dy_block, d, 1, &v, 1, hd, 1.0, false);
+                    matmul(
+                        rows, r1, hd, &mut dp, r1, dy_block, d, 1, &v, 1, hd, 1.0, false,
+                    );
                     for (row_p, row_dp) in p[..rows * r1].chunks(r1).zip(dp.chunks_mut(r1)) {
                         softmax_gradient(row_p, row_dp, scale);
                     }
-                    // dq = ds k for the block; dv += pᵀ dy and dk += dsᵀ q over the visible keys
-                    // (the first block overwrites).
-                    let first = r0 == 0;
-                    matmul(rows, hd, r1, &mut dq[r0 * hd..], hd, &dp, r1, 1, &k, hd, 1, 1.0, false);
-                    matmul(r1, hd, rows, &mut dv, hd, &p, 1, r1, dy_block, d, 1, 1.0, !first);
-                    matmul(r1, hd, rows, &mut dk, hd, &dp, 1, r1, &q[r0 * hd..], hd, 1, 1.0, !first);
+                    // dq = ds k for the block; dv += pᵀ dy and dk += dsᵀ q over the visible keys.
+                    matmul(
+                        rows,
+                        hd,
+                        r1,
+                        &mut dq[r0 * hd..],
+                        hd,
+                        &dp,
+                        r1,
+                        1,
+                        &k,
+                        hd,
+                        1,
+                        1.0,
+                        false,
+                    );
+                    matmul(
+                        r1, hd, rows, &mut dv, hd, &p, 1, r1, dy_block, d, 1, 1.0, true,
+                    );
+                    matmul(
+                        r1,
+                        hd,
+                        rows,
+                        &mut dk,
+                        hd,
+                        &dp,
+                        1,
+                        r1,
+                        &q[r0 * hd..],
+                        hd,
+                        1,
+                        1.0,
+                        true,
+                    );
                 }
                 scatter(&dq, shape, 0, h, rotary, dqkv);
                 scatter(&dk, shape, 1, h, rotary, dqkv);
@@ -168,7 +243,14 @@ multiversion! {
 
 /// Copies head `h` of projection `section` (0 query, 1 key, 2 value) of one sequence into
 /// `out` (`time × head_dim`), rotating it when `rotary` is given.
-fn gather(qkv: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Rotary>, out: &mut [f32]) {
+fn gather(
+    qkv: &[f32],
+    shape: Shape,
+    section: usize,
+    h: usize,
+    rotary: Option<Rotary>,
+    out: &mut [f32],
+) {
     let (hd, d) = (shape.head_dim, shape.d());
     let start = section * d + h * hd;
     for (t, out) in out.chunks_mut(hd).enumerate() {
@@ -176,7 +258,10 @@ fn gather(qkv: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Ro
         match rotary {
             Some(r) if r.dims > 0 => {
                 let half = r.dims / 2;
-                let (cos, sin) = (&r.cos[t * r.dims..][..r.dims], &r.sin[t * r.dims..][..r.dims]);
+                let (cos, sin) = (
+                    &r.cos[t * r.dims..][..r.dims],
+                    &r.sin[t * r.dims..][..r.dims],
+                );
                 for i in 0..half {
                     out[i] = x[i] * cos[i] - x[i + half] * sin[i];
                     out[i + half] = x[i + half] * cos[i + half] + x[i] * sin[i + half];
@@ -190,7 +275,14 @@ fn gather(qkv: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Ro
 
 /// Writes the gradient `g` (`time × head_dim`) of a gathered head back to its place in `dqkv`,
 /// through the transpose of the rotation.
-fn scatter(g: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Rotary>, dqkv: &mut [f32]) {
+fn scatter(
+    g: &[f32],
+    shape: Shape,
+    section: usize,
+    h: usize,
+    rotary: Option<Rotary>,
+    dqkv: &mut [f32],
+) {
     let (hd, d) = (shape.head_dim, shape.d());
     let start = section * d + h * hd;
     for (t, g) in g.chunks(hd).enumerate() {
@@ -198,7 +290,10 @@ fn scatter(g: &[f32], shape: Shape, section: usize, h: usize, rotary: Option<Rot
         match rotary {
             Some(r) if r.dims > 0 => {
                 let half = r.dims / 2;
-                let (cos, sin) = (&r.cos[t * r.dims..][..r.dims], &r.sin[t * r.dims..][..r.dims]);
+                let (cos, sin) = (
+                    &r.cos[t * r.dims..][..r.dims],
+                    &r.sin[t * r.dims..][..r.dims],
+                );
                 for i in 0..half {
                     out[i] = g[i] * cos[i] + g[i + half] * sin[i + half];
                     out[i + half] = g[i + half] * cos[i + half] - g[i] * sin[i];
@@ -264,21 +359,42 @@ mod tests {
     use super::*;
     use crate::check::{assert_close, finite_difference, sample};
 
-    const SHORT: Shape = Shape { batch: 2, time: 7, heads: 2, head_dim: 6 };
-    /// Longer than a query block, so that blocks and their accumulation are exercised.
-    const LONG: Shape = Shape { batch: 1, time: 150, heads: 1, head_dim: 4 };
+    const SHORT: Shape = Shape {
+        batch: 2,
+        time: 7,
+        heads: 2,
+        head_dim: 6,
+    };
+    /// Longer than a query block, so that blocks and their accumulation are exercised, with two
+    /// heads, so that a head's scratch buffers come used.
+    const LONG: Shape = Shape {
+        batch: 1,
+        time: 150,
+        heads: 2,
+        head_dim: 4,
+    };
 
     fn tables(shape: Shape, dims: usize) -> (Vec<f32>, Vec<f32>) {
         let half = dims / 2;
-        let angle = |t: usize, i: usize| t as f32 / 10000f32.powf(2.0 * (i % half) as f32 / dims as f32);
-        let cos = (0..shape.time * dims).map(|n| angle(n / dims, n % dims).cos()).collect();
-        let sin = (0..shape.time * dims).map(|n| angle(n / dims, n % dims).sin()).collect();
+        let angle =
+            |t: usize, i: usize| t as f32 / 10000f32.powf(2.0 * (i % half) as f32 / dims as f32);
+        let cos = (0..shape.time * dims)
+            .map(|n| angle(n / dims, n % dims).cos())
+            .collect();
+        let sin = (0..shape.time * dims)
+            .map(|n| angle(n / dims, n % dims).sin())
+            .collect();
         (cos, sin)
     }
 
     /// Attention written out one score at a time, in f64, rotating with explicit pairs.
     fn reference(qkv: &[f32], shape: Shape, rotary: Option<Rotary>) -> Vec<f32> {
-        let Shape { batch, time, heads, head_dim } = shape;
+        let Shape {
+            batch,
+            time,
+            heads,
+            head_dim,
+        } = shape;
         let d = heads * head_dim;
         let at = |b: usize, t: usize, s: usize, h: usize, i: usize| {
             f64::from(qkv[(b * time + t) * 3 * d + s * d + h * head_dim + i])
@@ -289,7 +405,10 @@ mod tests {
             let half = r.dims / 2;
             let mut out = x.clone();
             for i in 0..half {
-                let (c, s) = (f64::from(r.cos[t * r.dims + i]), f64::from(r.sin[t * r.dims + i]));
+                let (c, s) = (
+                    f64::from(r.cos[t * r.dims + i]),
+                    f64::from(r.sin[t * r.dims + i]),
+                );
                 out[i] = x[i] * c - x[i + half] * s;
                 out[i + half] = x[i + half] * c + x[i] * s;
             }
@@ -303,13 +422,16 @@ mod tests {
                     let scores: Vec<f64> = (0..=i)
                         .map(|j| {
                             let k = rotated(b, j, 1, h);
-                            q.iter().zip(&k).map(|(a, b)| a * b).sum::<f64>() / (head_dim as f64).sqrt()
+                            q.iter().zip(&k).map(|(a, b)| a * b).sum::<f64>()
+                                / (head_dim as f64).sqrt()
                         })
                         .collect();
                     let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     let total: f64 = scores.iter().map(|s| (s - max).exp()).sum();
                     for c in 0..head_dim {
-                        let value: f64 = (0..=i).map(|j| (scores[j] - max).exp() / total * at(b, j, 2, h, c)).sum();
+                        let value: f64 = (0..=i)
+                            .map(|j| (scores[j] - max).exp() / total * at(b, j, 2, h, c))
+                            .sum();
                         y[(b * time + i) * d + h * head_dim + c] = value as f32;
                     }
                 }
@@ -323,7 +445,14 @@ mod tests {
         for shape in [SHORT, LONG] {
             let qkv = sample(shape.batch * shape.time * 3 * shape.d(), 1, 2.0);
             let (cos, sin) = tables(shape, 4);
-            for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
+            for rotary in [
+                None,
+                Some(Rotary {
+                    cos: &cos,
+                    sin: &sin,
+                    dims: 4,
+                }),
+            ] {
                 let mut y = vec![0.0; shape.batch * shape.time * shape.d()];
                 forward(&qkv, shape, rotary, &mut y);
                 assert_close(&y, &reference(&qkv, shape, rotary), 1e-5, "attention");
@@ -337,22 +466,35 @@ mod tests {
             let qkv = sample(shape.batch * shape.time * 3 * shape.d(), 2, 1.5);
             let weights = sample(shape.batch * shape.time * shape.d(), 3, 1.0);
             let (cos, sin) = tables(shape, 4);
-            for rotary in [None, Some(Rotary { cos: &cos, sin: &sin, dims: 4 })] {
+            for rotary in [
+                None,
+                Some(Rotary {
+                    cos: &cos,
+                    sin: &sin,
+                    dims: 4,
+                }),
+            ] {
                 let mut y = vec![0.0; weights.len()];
                 let lse = forward(&qkv, shape, rotary, &mut y);
                 let mut dqkv = vec![0.0; qkv.len()];
                 backward(&qkv, shape, rotary, &lse, &weights, &mut dqkv);
                 // Every coordinate of the short window; every 13th of the long one.
                 let picked: Vec<usize> = (0..qkv.len()).step_by(probes).collect();
-                let numeric = finite_difference(&picked.iter().map(|&i| qkv[i]).collect::<Vec<_>>(), |values| {
-                    let mut x = qkv.clone();
-                    for (&i, &v) in picked.iter().zip(values) {
-                        x[i] = v;
-                    }
-                    let mut y = vec![0.0; weights.len()];
-                    forward(&x, shape, rotary, &mut y);
-                    y.iter().zip(&weights).map(|(&y, &w)| f64::from(y * w)).sum()
-                });
+                let numeric = finite_difference(
+                    &picked.iter().map(|&i| qkv[i]).collect::<Vec<_>>(),
+                    |values| {
+                        let mut x = qkv.clone();
+                        for (&i, &v) in picked.iter().zip(values) {
+                            x[i] = v;
+                        }
+                        let mut y = vec![0.0; weights.len()];
+                        forward(&x, shape, rotary, &mut y);
+                        y.iter()
+                            .zip(&weights)
+                            .map(|(&y, &w)| f64::from(y * w))
+                            .sum()
+                    },
+                );
                 let analytic: Vec<f32> = picked.iter().map(|&i| dqkv[i]).collect();
                 assert_close(&analytic, &numeric, 5e-3, "attention gradient");
             }

@@ -15,13 +15,15 @@ pub fn sample(n: usize, seed: u64, scale: f32) -> Vec<f32> {
         .collect()
 }
 
-/// Fails unless every `got[i]` is within `tolerance · max(1, |want[i]|)` of `want[i]`.
+/// Fails unless every `got[i]` is within `tolerance · max |want|` of `want[i]`: relative to the
+/// values' own scale, so that a wrong gradient of small magnitude cannot pass.
 pub fn assert_close(got: &[f32], want: &[f32], tolerance: f32, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
+    let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         assert!(
-            (g - w).abs() <= tolerance * w.abs().max(1.0),
-            "{what}[{i}]: got {g}, want {w}"
+            (g - w).abs() <= tolerance * scale,
+            "{what}[{i}]: got {g}, want {w} (values up to {scale})"
         );
     }
 }

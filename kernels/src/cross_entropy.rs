@@ -98,7 +98,11 @@ mod tests {
         backward(&logits, VOCAB, &targets, &lse, &weights, &mut dlogits);
         let numeric = finite_difference(&logits, |z| {
             let (losses, _) = forward(z, VOCAB, &targets);
-            losses.iter().zip(&weights).map(|(&l, &w)| f64::from(l * w)).sum()
+            losses
+                .iter()
+                .zip(&weights)
+                .map(|(&l, &w)| f64::from(l * w))
+                .sum()
         });
         assert_close(&dlogits, &numeric, 2e-3, "cross-entropy gradient");
     }

@@ -12,7 +12,13 @@ use rayon::prelude::*;
 const PIECE_ROWS: usize = 256;
 
 /// `y = x·W (+ b)`.
-pub fn forward(x: &[f32], d_in: usize, weight: &[f32], d_out: usize, bias: Option<&[f32]>) -> Vec<f32> {
+pub fn forward(
+    x: &[f32],
+    d_in: usize,
+    weight: &[f32],
+    d_out: usize,
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
     let rows = x.len() / d_in;
     assert_eq!(weight.len(), d_in * d_out);
     let mut y = match bias {
@@ -22,7 +28,17 @@ pub fn forward(x: &[f32], d_in: usize, weight: &[f32], d_out: usize, bias: Optio
         }
         None => vec![0.0; rows * d_out],
     };
-    product(rows, d_out, d_in, &mut y, x, (d_in, 1), weight, (d_out, 1), bias.is_some());
+    product(
+        rows,
+        d_out,
+        d_in,
+        &mut y,
+        x,
+        (d_in, 1),
+        weight,
+        (d_out, 1),
+        bias.is_some(),
+    );
     y
 }
 
@@ -31,7 +47,17 @@ pub fn backward_input(dy: &[f32], d_out: usize, weight: &[f32], d_in: usize) -> 
     let rows = dy.len() / d_out;
     let mut dx = vec![0.0; rows * d_in];
     // Wᵀ[j, i] = W[i, j]: row stride 1, column stride d_out.
-    product(rows, d_in, d_out, &mut dx, dy, (d_out, 1), weight, (1, d_out), false);
+    product(
+        rows,
+        d_in,
+        d_out,
+        &mut dx,
+        dy,
+        (d_out, 1),
+        weight,
+        (1, d_out),
+        false,
+    );
     dx
 }
 
@@ -40,7 +66,17 @@ pub fn backward_weight(x: &[f32], d_in: usize, dy: &[f32], d_out: usize) -> Vec<
     let rows = x.len() / d_in;
     let mut dw = vec![0.0; d_in * d_out];
     // xᵀ[i, r] = x[r, i]: row stride 1, column stride d_in.
-    product(d_in, d_out, rows, &mut dw, x, (1, d_in), dy, (d_out, 1), false);
+    product(
+        d_in,
+        d_out,
+        rows,
+        &mut dw,
+        x,
+        (1, d_in),
+        dy,
+        (d_out, 1),
+        false,
+    );
     dw
 }
 
@@ -167,7 +203,11 @@ mod tests {
         }
         assert_close(&y, &want, 1e-5, "y");
         let no_bias = forward(&x, D_IN, &weight, D_OUT, None);
-        let shifted: Vec<f32> = no_bias.iter().enumerate().map(|(n, v)| v + bias[n % D_OUT]).collect();
+        let shifted: Vec<f32> = no_bias
+            .iter()
+            .enumerate()
+            .map(|(n, v)| v + bias[n % D_OUT])
+            .collect();
         assert_close(&shifted, &y, 1e-5, "y without bias");
 
         // The loss is linear in each argument, so central differences are exact up to rounding.

@@ -100,7 +100,11 @@ pub fn max(values: &[f32]) -> f32 {
             *lane = lane.max(v);
         }
     }
-    lanes.iter().chain(rest).copied().fold(f32::NEG_INFINITY, f32::max)
+    lanes
+        .iter()
+        .chain(rest)
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max)
 }
 
 /// Replaces each value v by e^(v − shift) and returns their sum.
@@ -119,12 +123,23 @@ mod tests {
     #[test]
     fn reductions_match_serial_sums_in_f64() {
         for n in [0, 1, 15, 16, 17, 100, 1000] {
-            let a: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
-            let b: Vec<f32> = (0..n).map(|i| ((i * 53 % 89) as f32 - 44.0) / 5.0).collect();
+            let a: Vec<f32> = (0..n)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
+                .collect();
+            let b: Vec<f32> = (0..n)
+                .map(|i| ((i * 53 % 89) as f32 - 44.0) / 5.0)
+                .collect();
             let serial = |f: &dyn Fn(usize) -> f64| (0..n).map(f).sum::<f64>();
-            let close = |got: f32, want: f64| (f64::from(got) - want).abs() <= 1e-4 * want.abs().max(1.0);
-            assert!(close(sum_map(&a, |v| v * v), serial(&|i| f64::from(a[i]).powi(2))));
-            assert!(close(dot(&a, &b), serial(&|i| f64::from(a[i]) * f64::from(b[i]))));
+            let close =
+                |got: f32, want: f64| (f64::from(got) - want).abs() <= 1e-4 * want.abs().max(1.0);
+            assert!(close(
+                sum_map(&a, |v| v * v),
+                serial(&|i| f64::from(a[i]).powi(2))
+            ));
+            assert!(close(
+                dot(&a, &b),
+                serial(&|i| f64::from(a[i]) * f64::from(b[i]))
+            ));
             let biggest = a.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             assert_eq!(max(&a), biggest);
         }

@@ -30,7 +30,12 @@ pub enum BenchTarget {
         #[arg(long, value_enum, default_value_t)]
         device: DeviceChoice,
         /// Shapes as LAYERSxD_MODEL, comma-separated.
-        #[arg(long, default_value = "2x128,4x256,8x512", value_delimiter = ',', conflicts_with = "suite")]
+        #[arg(
+            long,
+            default_value = "2x128,4x256,8x512",
+            value_delimiter = ',',
+            conflicts_with = "suite"
+        )]
         shapes: Vec<String>,
         #[arg(long, default_value_t = 512, conflicts_with = "suite")]
         context: usize,
@@ -49,6 +54,9 @@ pub enum BenchTarget {
         /// median step time is reported, which a busy machine disturbs less than the mean.
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
+        /// Run burn's own operations instead of plm's fused kernels (to see what they gain).
+        #[arg(long)]
+        unfused: bool,
         /// Also write the results as JSON (read by bench/torch_train.py for the side-by-side table).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
@@ -67,8 +75,10 @@ pub fn run(suites_dir: &Path, target: BenchTarget) -> Result<Outcome> {
             suite,
             scale,
             seconds,
+            unfused,
             json,
         } => {
+            crate::model::fused::set_enabled(!unfused);
             let cases = match (suite, scale) {
                 (Some(part), Some(scale)) => suite_cases(suites_dir, &part, scale)?,
                 _ => default_cases(&shapes, context, batch, vocab)?,
@@ -88,7 +98,12 @@ struct Case {
 }
 
 /// GPT2 with head dimension 64 at each `LAYERSxD_MODEL`, AdamW at lr 1e-3, clipping at 1.
-fn default_cases(shapes: &[String], context: usize, batch: usize, vocab: usize) -> Result<Vec<Case>> {
+fn default_cases(
+    shapes: &[String],
+    context: usize,
+    batch: usize,
+    vocab: usize,
+) -> Result<Vec<Case>> {
     let recipe: Recipe = toml::from_str(&format!(
         "exposures = 1\nbatch = {batch}\ncontext = {context}\nlr = 1e-3"
     ))?;
@@ -114,7 +129,9 @@ fn suite_cases(suites_dir: &Path, part: &str, scale: Scale) -> Result<Vec<Case>>
     let suite = crate::suite::load(&crate::suite::locate(part, suites_dir)?)?;
     let mut cases: Vec<Case> = Vec::new();
     for run in crate::run::plan(&suite, scale, 0) {
-        let vocab = crate::data::build(&run.spec.dataset, run.spec.seed).vocab().len();
+        let vocab = crate::data::build(&run.spec.dataset, run.spec.seed)
+            .vocab()
+            .len();
         let recipe = run.spec.recipe;
         let seen = cases.iter().any(|c| {
             c.model == run.spec.model
@@ -206,7 +223,12 @@ fn cpu_peak_gflops(threads: usize) -> Option<f64> {
     Some(threads as f64 * mhz / 1000.0 * if fma { 32.0 } else { 8.0 })
 }
 
-fn bench_train(device: DeviceChoice, cases: &[Case], seconds: f64, json: Option<PathBuf>) -> Result<()> {
+fn bench_train(
+    device: DeviceChoice,
+    cases: &[Case],
+    seconds: f64,
+    json: Option<PathBuf>,
+) -> Result<()> {
     let threads = rayon::current_num_threads();
     let peak = if device == DeviceChoice::Flex {
         cpu_peak_gflops(threads)
@@ -241,7 +263,11 @@ fn bench_train(device: DeviceChoice, cases: &[Case], seconds: f64, json: Option<
             targets: tokens[1..].to_vec(),
             mask: vec![1.0; n],
         };
-        let clip = if recipe.grad_clip > 0.0 { recipe.grad_clip } else { 1.0 };
+        let clip = if recipe.grad_clip > 0.0 {
+            recipe.grad_clip
+        } else {
+            1.0
+        };
         let mut steps = Vec::new();
         let started = Instant::now();
         for step in 0.. {

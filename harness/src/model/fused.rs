@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::prelude::*;
 use burn_autodiff::Autodiff;
@@ -21,6 +22,14 @@ use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 use burn_flex::{Flex, FlexTensor};
 use plm_kernels::{attention, cross_entropy, gelu, linear, norm};
+
+/// Off only to compare with burn's own operations (`plm bench train --unfused`, the tests).
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns the fused operations on or off for the whole process (on by default).
+pub fn set_enabled(enabled: bool) {
+    ENABLED.store(enabled, Ordering::Relaxed);
+}
 
 /// burn's `flex` device under autodiff (`Device::autodiff()` uses no checkpointing).
 type Tracked = Autodiff<Flex, NoCheckpointing>;
@@ -36,10 +45,17 @@ enum OnFlex {
 
 impl OnFlex {
     fn of<const D: usize>(tensor: &Tensor<D>) -> Option<Self> {
+        if !ENABLED.load(Ordering::Relaxed) {
+            return None;
+        }
         if let Ok(t) = tensor.clone().try_into_primitive::<Tracked>() {
             return Some(Self::Tracked(t));
         }
-        tensor.clone().try_into_primitive::<Flex>().ok().map(Self::Plain)
+        tensor
+            .clone()
+            .try_into_primitive::<Flex>()
+            .ok()
+            .map(Self::Plain)
     }
 
     fn primitive(&self) -> &FlexTensor {
@@ -54,7 +70,13 @@ impl OnFlex {
 fn values(tensor: &FlexTensor) -> Cow<'_, [f32]> {
     match tensor.as_slice::<f32>() {
         Some(slice) => Cow::Borrowed(slice),
-        None => Cow::Owned(tensor.to_contiguous().as_slice::<f32>().expect("f32").to_vec()),
+        None => Cow::Owned(
+            tensor
+                .to_contiguous()
+                .as_slice::<f32>()
+                .expect("f32")
+                .to_vec(),
+        ),
     }
 }
 
@@ -84,7 +106,11 @@ where
         OnFlex::Tracked(t) => t.node(),
         OnFlex::Plain(_) => unreachable!("autodiff and plain tensors do not mix"),
     });
-    let tracked = match op.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
+    let tracked = match op
+        .prepare::<NoCheckpointing>(nodes)
+        .compute_bound()
+        .stateful()
+    {
         OpsKind::Tracked(prep) => prep.finish(state, output),
         OpsKind::UnTracked(prep) => prep.finish(output),
     };
@@ -229,8 +255,15 @@ impl NormState {
             rstd: self.rstd.to_vec(),
         };
         let mut dx = vec![0.0; x.len()];
-        let (dgamma, dbeta) =
-            norm::backward(self.kind, &x, d, &values(&self.gamma), &stats, &values(dy), &mut dx);
+        let (dgamma, dbeta) = norm::backward(
+            self.kind,
+            &x,
+            d,
+            &values(&self.gamma),
+            &stats,
+            &values(dy),
+            &mut dx,
+        );
         let dbeta = (self.kind == norm::Kind::Layer).then(|| flex(dbeta, vec![d]));
         (flex(dx, dims(&self.x)), flex(dgamma, vec![d]), dbeta)
     }
@@ -353,7 +386,14 @@ impl Backward<Flex, 1> for AttentionOp {
         let qkv = values(&state.qkv);
         let mut dqkv = vec![0.0; qkv.len()];
         let rotary = state.rotary.as_deref().map(RotaryTables::view);
-        attention::backward(&qkv, state.shape, rotary, &state.lse, &values(&dy), &mut dqkv);
+        attention::backward(
+            &qkv,
+            state.shape,
+            rotary,
+            &state.lse,
+            &values(&dy),
+            &mut dqkv,
+        );
         give(&ops, 0, grads, flex(dqkv, dims(&state.qkv)));
     }
 }
@@ -361,7 +401,11 @@ impl Backward<Flex, 1> for AttentionOp {
 /// Causal self-attention of a whole window from the packed projections `qkv`
 /// (`[batch, time, 3d]`: queries, keys, values), rotating the first `rotary.dims` dimensions of
 /// each head's queries and keys; returns the merged heads `[batch, time, d]`.
-pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<Arc<RotaryTables>>) -> Option<Tensor<3>> {
+pub fn attention(
+    qkv: &Tensor<3>,
+    heads: usize,
+    rotary: Option<Arc<RotaryTables>>,
+) -> Option<Tensor<3>> {
     let input = OnFlex::of(qkv)?;
     let [batch, time, three_d] = qkv.dims();
     let d = three_d / 3;
@@ -385,7 +429,12 @@ pub fn attention(qkv: &Tensor<3>, heads: usize, rotary: Option<Arc<RotaryTables>
         rotary,
         lse: Arc::new(lse),
     };
-    Some(finish(AttentionOp, [&input], state, flex(y, vec![batch, time, d])))
+    Some(finish(
+        AttentionOp,
+        [&input],
+        state,
+        flex(y, vec![batch, time, d]),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,7 +460,14 @@ impl Backward<Flex, 1> for CrossEntropyOp {
         let shape = dims(&state.logits);
         let vocab = *shape.last().expect("logits have a vocabulary axis");
         let mut dlogits = vec![0.0; logits.len()];
-        cross_entropy::backward(&logits, vocab, &state.targets, &state.lse, &values(&dloss), &mut dlogits);
+        cross_entropy::backward(
+            &logits,
+            vocab,
+            &state.targets,
+            &state.lse,
+            &values(&dloss),
+            &mut dlogits,
+        );
         give(&ops, 0, grads, flex(dlogits, shape));
     }
 }
@@ -433,5 +489,10 @@ pub fn cross_entropy(logits: &Tensor<3>, targets: &Tensor<2, Int>) -> Option<Ten
         targets: Arc::new(targets),
         lse: Arc::new(lse),
     };
-    Some(finish(CrossEntropyOp, [&input], state, flex(losses, vec![batch, time])))
+    Some(finish(
+        CrossEntropyOp,
+        [&input],
+        state,
+        flex(losses, vec![batch, time]),
+    ))
 }

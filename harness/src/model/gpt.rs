@@ -123,7 +123,12 @@ impl Rotary {
 
     /// The tables as plain values, for the fused attention kernel.
     fn tables(&self) -> Arc<RotaryTables> {
-        let read = |t: &Tensor<2>| t.to_data().convert::<f32>().try_to_vec::<f32>().expect("f32 table");
+        let read = |t: &Tensor<2>| {
+            t.to_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .expect("f32 table")
+        };
         Arc::new(RotaryTables {
             cos: read(&self.cos),
             sin: read(&self.sin),
