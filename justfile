@@ -23,12 +23,16 @@ data part="part3.3" scale="smoke":
 test:
     cargo test --workspace --locked
 
-# Throughput: data generation, and training side by side with PyTorch (installs torch from pip).
+# Throughput: data generation, and training side by side with PyTorch (installs torch from pip):
+# the default shapes, small shapes, and the models of the Part 3.3 and Part 1 cpu scales.
 bench:
-    cargo run --release -- bench data
-    cargo run --release -- bench train --json target/bench-plm.json
+    cargo build --release
+    target/release/plm bench data
     python3 -m pip install -q -r bench/requirements.txt
-    python3 bench/torch_train.py --plm target/bench-plm.json
+    python3 bench/torch_train.py --plm target/release/plm
+    python3 bench/torch_train.py --plm target/release/plm -- --shapes 1x64,2x64,2x128 --context 128 --batch 16 --vocab 256
+    python3 bench/torch_train.py --plm target/release/plm -- --suite part3.3 --scale cpu
+    python3 bench/torch_train.py --plm target/release/plm -- --suite part1 --scale cpu
 
 # Regenerate the committed JSON Schema of suite files.
 schema:

@@ -35,8 +35,9 @@ impl Part for Part1 {
         "part1"
     }
 
+    /// 2: the fused CPU kernels (plm-kernels) round differently from burn's operations.
     fn code_epoch(&self) -> u32 {
-        1
+        2
     }
 
     fn check(&self, suite: &Suite) -> Result<(), Invalid> {
