@@ -11,6 +11,9 @@ use rayon::prelude::*;
 /// Rows per parallel piece of the bias gradient.
 const PIECE_ROWS: usize = 256;
 
+/// Multiply-adds below which a product runs on the calling thread: waking the others costs more.
+const PARALLEL_WORK: usize = 1 << 20;
+
 /// `y = x·W (+ b)`.
 pub fn forward(
     x: &[f32],
@@ -128,7 +131,7 @@ fn product(
     assert!(last(m, lhs_rs, k, lhs_cs) < lhs.len());
     assert!(last(k, rhs_rs, n, rhs_cs) < rhs.len());
     let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 {
+    let parallelism = if threads > 1 && m * n * k >= PARALLEL_WORK {
         Parallelism::Rayon(threads)
     } else {
         Parallelism::None
