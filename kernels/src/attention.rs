@@ -7,10 +7,10 @@
 //! then ·v. Only each row's logsumexp is kept; the backward pass recomputes the probabilities
 //! from it (as FlashAttention does) instead of storing `time × time` per head.
 
-use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
 use crate::math::{dot, exp, exp_in_place, max};
+use crate::product::{View, product};
 use crate::simd::multiversion;
 
 #[derive(Clone, Copy, Debug)]
@@ -28,7 +28,8 @@ impl Shape {
 }
 
 /// Rotary tables: row `t` holds the cosines and sines of position `t` for the first `dims`
-/// dimensions of a head, which rotate in the GPT-NeoX half-split pairs (i, i + dims/2).
+/// dimensions of a head, which rotate in the GPT-NeoX half-split pairs (i, i + dims/2); both
+/// members of a pair have the same angle (only the first half of each row is read).
 #[derive(Clone, Copy, Debug)]
 pub struct Rotary<'a> {
     pub cos: &'a [f32],
@@ -50,12 +51,7 @@ fn blocks(time: usize) -> impl Iterator<Item = (usize, usize)> {
 /// Merged head outputs `y` (`batch × time × d`) and the logsumexp of every (sequence, head,
 /// query) row of scores, for [`backward`].
 pub fn forward(qkv: &[f32], shape: Shape, rotary: Option<Rotary>, y: &mut [f32]) -> Vec<f32> {
-    let Shape {
-        batch,
-        time,
-        heads,
-        head_dim: hd,
-    } = shape;
+    let (batch, time, heads, hd) = (shape.batch, shape.time, shape.heads, shape.head_dim);
     let d = shape.d();
     assert_eq!(qkv.len(), batch * time * 3 * d);
     assert_eq!(y.len(), batch * time * d);
@@ -72,33 +68,18 @@ pub fn forward(qkv: &[f32], shape: Shape, rotary: Option<Rotary>, y: &mut [f32])
             );
             let mut p = vec![0.0; BLOCK.min(time) * time];
             for h in 0..heads {
-                gather(qkv, shape, 0, h, rotary, &mut q);
-                gather(qkv, shape, 1, h, rotary, &mut k);
-                gather(qkv, shape, 2, h, None, &mut v);
+                gather_head(qkv, shape, h, rotary, [&mut q, &mut k, &mut v]);
                 for (r0, r1) in blocks(time) {
                     let rows = r1 - r0;
                     // p = scale · q kᵀ for this block's queries and the keys they may see.
-                    matmul(
-                        rows,
-                        r1,
-                        hd,
-                        &mut p,
-                        r1,
-                        &q[r0 * hd..],
-                        hd,
-                        1,
-                        &k,
-                        1,
-                        hd,
-                        scale,
-                        false,
-                    );
+                    scores(&mut p, &q, &k, (r0, r1), hd, scale);
                     for (r, row) in p[..rows * r1].chunks_mut(r1).enumerate() {
                         lse[h * time + r0 + r] = causal_softmax(row, r0 + r);
                     }
                     // y = p v, written straight into the merged layout.
                     let out = &mut y[r0 * d + h * hd..];
-                    matmul(rows, hd, r1, out, d, &p, r1, 1, &v, hd, 1, 1.0, false);
+                    let (p, v) = (View::rows(&p, r1), View::rows(&v, hd));
+                    product((rows, hd, r1), out, d, p, v, 1.0, false, false);
                 }
             }
         });
@@ -114,12 +95,7 @@ pub fn backward(
     dy: &[f32],
     dqkv: &mut [f32],
 ) {
-    let Shape {
-        batch,
-        time,
-        heads,
-        head_dim: hd,
-    } = shape;
+    let (batch, time, heads, hd) = (shape.batch, shape.time, shape.heads, shape.head_dim);
     let d = shape.d();
     assert_eq!(dy.len(), batch * time * d);
     assert_eq!(dqkv.len(), qkv.len());
@@ -134,9 +110,7 @@ pub fn backward(
             let mut p = vec![0.0; BLOCK.min(time) * time];
             let mut dp = vec![0.0; BLOCK.min(time) * time];
             for h in 0..heads {
-                gather(qkv, shape, 0, h, rotary, &mut q);
-                gather(qkv, shape, 1, h, rotary, &mut k);
-                gather(qkv, shape, 2, h, None, &mut v);
+                gather_head(qkv, shape, h, rotary, [&mut q, &mut k, &mut v]);
                 // Keys past the first block receive their first contribution from a later block.
                 dk.fill(0.0);
                 dv.fill(0.0);
@@ -144,69 +118,28 @@ pub fn backward(
                     let rows = r1 - r0;
                     let dy_block = &dy[r0 * d + h * hd..];
                     // Probabilities again, from the saved logsumexp.
-                    matmul(
-                        rows,
-                        r1,
-                        hd,
-                        &mut p,
-                        r1,
-                        &q[r0 * hd..],
-                        hd,
-                        1,
-                        &k,
-                        1,
-                        hd,
-                        scale,
-                        false,
-                    );
+                    scores(&mut p, &q, &k, (r0, r1), hd, scale);
                     for (r, row) in p[..rows * r1].chunks_mut(r1).enumerate() {
                         causal_probabilities(row, r0 + r, lse[h * time + r0 + r]);
                     }
                     // dp = dy vᵀ, then through the softmax: ds = p ⊙ (dp − p·dp) · scale.
-                    matmul(
-                        rows, r1, hd, &mut dp, r1, dy_block, d, 1, &v, 1, hd, 1.0, false,
-                    );
+                    let (dy_rows, v_t) = (View::rows(dy_block, d), View::transposed(&v, hd));
+                    product((rows, r1, hd), &mut dp, r1, dy_rows, v_t, 1.0, false, false);
                     for (row_p, row_dp) in p[..rows * r1].chunks(r1).zip(dp.chunks_mut(r1)) {
                         softmax_gradient(row_p, row_dp, scale);
                     }
                     // dq = ds k for the block; dv += pᵀ dy and dk += dsᵀ q over the visible keys.
-                    matmul(
-                        rows,
-                        hd,
-                        r1,
-                        &mut dq[r0 * hd..],
-                        hd,
-                        &dp,
-                        r1,
-                        1,
-                        &k,
-                        hd,
-                        1,
-                        1.0,
-                        false,
-                    );
-                    matmul(
-                        r1, hd, rows, &mut dv, hd, &p, 1, r1, dy_block, d, 1, 1.0, true,
-                    );
-                    matmul(
-                        r1,
-                        hd,
-                        rows,
-                        &mut dk,
-                        hd,
-                        &dp,
-                        1,
-                        r1,
-                        &q[r0 * hd..],
-                        hd,
-                        1,
-                        1.0,
-                        true,
-                    );
+                    let (ds, ds_t) = (View::rows(&dp, r1), View::transposed(&dp, r1));
+                    let (k_rows, q_rows) = (View::rows(&k, hd), View::rows(&q[r0 * hd..], hd));
+                    let dq_block = &mut dq[r0 * hd..];
+                    product((rows, hd, r1), dq_block, hd, ds, k_rows, 1.0, false, false);
+                    let p_t = View::transposed(&p, r1);
+                    product((r1, hd, rows), &mut dv, hd, p_t, dy_rows, 1.0, true, false);
+                    product((r1, hd, rows), &mut dk, hd, ds_t, q_rows, 1.0, true, false);
                 }
-                scatter(&dq, shape, 0, h, rotary, dqkv);
-                scatter(&dk, shape, 1, h, rotary, dqkv);
-                scatter(&dv, shape, 2, h, None, dqkv);
+                scatter(&dq, Slot::new(shape, 0, h), rotary, dqkv);
+                scatter(&dk, Slot::new(shape, 1, h), rotary, dqkv);
+                scatter(&dv, Slot::new(shape, 2, h), None, dqkv);
             }
         });
 }
@@ -241,117 +174,77 @@ multiversion! {
     }
 }
 
-/// Copies head `h` of projection `section` (0 query, 1 key, 2 value) of one sequence into
-/// `out` (`time × head_dim`), rotating it when `rotary` is given.
-fn gather(
-    qkv: &[f32],
-    shape: Shape,
-    section: usize,
-    h: usize,
-    rotary: Option<Rotary>,
-    out: &mut [f32],
-) {
-    let (hd, d) = (shape.head_dim, shape.d());
-    let start = section * d + h * hd;
-    for (t, out) in out.chunks_mut(hd).enumerate() {
-        let x = &qkv[t * 3 * d + start..][..hd];
-        match rotary {
-            Some(r) if r.dims > 0 => {
-                let half = r.dims / 2;
-                let (cos, sin) = (
-                    &r.cos[t * r.dims..][..r.dims],
-                    &r.sin[t * r.dims..][..r.dims],
-                );
-                for i in 0..half {
-                    out[i] = x[i] * cos[i] - x[i + half] * sin[i];
-                    out[i + half] = x[i + half] * cos[i + half] + x[i] * sin[i + half];
-                }
-                out[r.dims..].copy_from_slice(&x[r.dims..]);
-            }
-            _ => out.copy_from_slice(x),
+/// Where one head of one projection sits in a sequence's packed rows (`time × 3d`).
+#[derive(Clone, Copy)]
+struct Slot {
+    row: usize,
+    start: usize,
+    width: usize,
+}
+
+impl Slot {
+    /// Head `h` of projection `section` (0 query, 1 key, 2 value).
+    fn new(shape: Shape, section: usize, h: usize) -> Self {
+        let (hd, d) = (shape.head_dim, shape.d());
+        Self {
+            row: 3 * d,
+            start: section * d + h * hd,
+            width: hd,
         }
+    }
+
+    /// The head's values at position `t`.
+    fn at(self, t: usize) -> std::ops::Range<usize> {
+        let start = t * self.row + self.start;
+        start..start + self.width
+    }
+}
+
+/// Head `h`'s queries and keys (rotated) and values, each `time × head_dim`.
+fn gather_head(qkv: &[f32], shape: Shape, h: usize, rotary: Option<Rotary>, out: [&mut [f32]; 3]) {
+    let [q, k, v] = out;
+    gather(qkv, Slot::new(shape, 0, h), rotary, q);
+    gather(qkv, Slot::new(shape, 1, h), rotary, k);
+    gather(qkv, Slot::new(shape, 2, h), None, v);
+}
+
+/// Copies a head into `out` (`time × head_dim`), rotating it when `rotary` is given.
+fn gather(qkv: &[f32], slot: Slot, rotary: Option<Rotary>, out: &mut [f32]) {
+    for (t, out) in out.chunks_mut(slot.width).enumerate() {
+        copy_rotated(&qkv[slot.at(t)], out, rotary, t, 1.0);
     }
 }
 
 /// Writes the gradient `g` (`time × head_dim`) of a gathered head back to its place in `dqkv`,
-/// through the transpose of the rotation.
-fn scatter(
-    g: &[f32],
-    shape: Shape,
-    section: usize,
-    h: usize,
-    rotary: Option<Rotary>,
-    dqkv: &mut [f32],
-) {
-    let (hd, d) = (shape.head_dim, shape.d());
-    let start = section * d + h * hd;
-    for (t, g) in g.chunks(hd).enumerate() {
-        let out = &mut dqkv[t * 3 * d + start..][..hd];
-        match rotary {
-            Some(r) if r.dims > 0 => {
-                let half = r.dims / 2;
-                let (cos, sin) = (
-                    &r.cos[t * r.dims..][..r.dims],
-                    &r.sin[t * r.dims..][..r.dims],
-                );
-                for i in 0..half {
-                    out[i] = g[i] * cos[i] + g[i + half] * sin[i + half];
-                    out[i + half] = g[i + half] * cos[i + half] - g[i] * sin[i];
-                }
-                out[r.dims..].copy_from_slice(&g[r.dims..]);
-            }
-            _ => out.copy_from_slice(g),
-        }
+/// through the transpose of the rotation (the rotation back).
+fn scatter(g: &[f32], slot: Slot, rotary: Option<Rotary>, dqkv: &mut [f32]) {
+    for (t, g) in g.chunks(slot.width).enumerate() {
+        copy_rotated(g, &mut dqkv[slot.at(t)], rotary, t, -1.0);
     }
 }
 
-/// `dst = scale · lhs · rhs` (or `dst += …` when `accumulate`) for `m × k` and `k × n` operands
-/// given by row and column strides; `dst` has row stride `dst_rs` and unit column stride.
-#[allow(clippy::too_many_arguments)]
-fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    dst_rs: usize,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-    scale: f32,
-    accumulate: bool,
-) {
-    let last = |rows: usize, rs: usize, cols: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(last(m, dst_rs, n, 1) < dst.len());
-    assert!(last(m, lhs_rs, k, lhs_cs) < lhs.len());
-    assert!(last(k, rhs_rs, n, rhs_cs) < rhs.len());
-    // SAFETY: the asserts above keep every index gemm touches inside the three slices, and `dst`
-    // is borrowed mutably, so it cannot overlap the operands.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_rs as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            if accumulate { 1.0 } else { 0.0 },
-            scale,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
+/// `out = x` rotated at position `t` by each pair's angle (`sign` 1) or back by it (`sign` −1).
+/// Pairs (i, i + dims/2) share one angle, so `cos[i]` and `sin[i]` serve both.
+fn copy_rotated(x: &[f32], out: &mut [f32], rotary: Option<Rotary>, t: usize, sign: f32) {
+    let Some(r) = rotary.filter(|r| r.dims > 0) else {
+        out.copy_from_slice(x);
+        return;
+    };
+    let half = r.dims / 2;
+    let (cos, sin) = (&r.cos[t * r.dims..][..half], &r.sin[t * r.dims..][..half]);
+    for i in 0..half {
+        let s = sign * sin[i];
+        out[i] = x[i] * cos[i] - x[i + half] * s;
+        out[i + half] = x[i + half] * cos[i] + x[i] * s;
     }
+    out[r.dims..].copy_from_slice(&x[r.dims..]);
+}
+
+/// `p = scale · q kᵀ` for the queries `r0..r1` and the keys `0..r1` they may see (`p` row-major,
+/// `r1` wide).
+fn scores(p: &mut [f32], q: &[f32], k: &[f32], (r0, r1): (usize, usize), hd: usize, scale: f32) {
+    let (q, k_t) = (View::rows(&q[r0 * hd..], hd), View::transposed(k, hd));
+    product((r1 - r0, r1, hd), p, r1, q, k_t, scale, false, false);
 }
 
 #[cfg(test)]
@@ -385,6 +278,11 @@ mod tests {
             .map(|n| angle(n / dims, n % dims).sin())
             .collect();
         (cos, sin)
+    }
+
+    /// No rotation, and rotation of the first 4 dimensions of each head.
+    fn with_and_without<'a>(cos: &'a [f32], sin: &'a [f32]) -> [Option<Rotary<'a>>; 2] {
+        [None, Some(Rotary { cos, sin, dims: 4 })]
     }
 
     /// Attention written out one score at a time, in f64, rotating with explicit pairs.
@@ -445,14 +343,7 @@ mod tests {
         for shape in [SHORT, LONG] {
             let qkv = sample(shape.batch * shape.time * 3 * shape.d(), 1, 2.0);
             let (cos, sin) = tables(shape, 4);
-            for rotary in [
-                None,
-                Some(Rotary {
-                    cos: &cos,
-                    sin: &sin,
-                    dims: 4,
-                }),
-            ] {
+            for rotary in with_and_without(&cos, &sin) {
                 let mut y = vec![0.0; shape.batch * shape.time * shape.d()];
                 forward(&qkv, shape, rotary, &mut y);
                 assert_close(&y, &reference(&qkv, shape, rotary), 1e-5, "attention");
@@ -466,14 +357,7 @@ mod tests {
             let qkv = sample(shape.batch * shape.time * 3 * shape.d(), 2, 1.5);
             let weights = sample(shape.batch * shape.time * shape.d(), 3, 1.0);
             let (cos, sin) = tables(shape, 4);
-            for rotary in [
-                None,
-                Some(Rotary {
-                    cos: &cos,
-                    sin: &sin,
-                    dims: 4,
-                }),
-            ] {
+            for rotary in with_and_without(&cos, &sin) {
                 let mut y = vec![0.0; weights.len()];
                 let lse = forward(&qkv, shape, rotary, &mut y);
                 let mut dqkv = vec![0.0; qkv.len()];

@@ -28,6 +28,7 @@ pub mod gelu;
 pub mod linear;
 pub mod math;
 pub mod norm;
+mod product;
 mod simd;
 
 #[cfg(test)]

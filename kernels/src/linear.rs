@@ -5,8 +5,9 @@
 //! copy), adds the bias as a second pass and sums its gradient as a third; here the bias seeds the
 //! output that the product accumulates into, and each gradient is one product or one reduction.
 
-use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
+
+use crate::product::{View, product};
 
 /// Rows per parallel piece of the bias gradient.
 const PIECE_ROWS: usize = 256;
@@ -31,17 +32,8 @@ pub fn forward(
         }
         None => vec![0.0; rows * d_out],
     };
-    product(
-        rows,
-        d_out,
-        d_in,
-        &mut y,
-        x,
-        (d_in, 1),
-        weight,
-        (d_out, 1),
-        bias.is_some(),
-    );
+    let (x, w) = (View::rows(x, d_in), View::rows(weight, d_out));
+    multiply((rows, d_out, d_in), &mut y, x, w, bias.is_some());
     y
 }
 
@@ -49,18 +41,8 @@ pub fn forward(
 pub fn backward_input(dy: &[f32], d_out: usize, weight: &[f32], d_in: usize) -> Vec<f32> {
     let rows = dy.len() / d_out;
     let mut dx = vec![0.0; rows * d_in];
-    // Wᵀ[j, i] = W[i, j]: row stride 1, column stride d_out.
-    product(
-        rows,
-        d_in,
-        d_out,
-        &mut dx,
-        dy,
-        (d_out, 1),
-        weight,
-        (1, d_out),
-        false,
-    );
+    let (dy, w_t) = (View::rows(dy, d_out), View::transposed(weight, d_out));
+    multiply((rows, d_in, d_out), &mut dx, dy, w_t, false);
     dx
 }
 
@@ -68,18 +50,8 @@ pub fn backward_input(dy: &[f32], d_out: usize, weight: &[f32], d_in: usize) -> 
 pub fn backward_weight(x: &[f32], d_in: usize, dy: &[f32], d_out: usize) -> Vec<f32> {
     let rows = x.len() / d_in;
     let mut dw = vec![0.0; d_in * d_out];
-    // xᵀ[i, r] = x[r, i]: row stride 1, column stride d_in.
-    product(
-        d_in,
-        d_out,
-        rows,
-        &mut dw,
-        x,
-        (1, d_in),
-        dy,
-        (d_out, 1),
-        false,
-    );
+    let (x_t, dy) = (View::transposed(x, d_in), View::rows(dy, d_out));
+    multiply((d_in, d_out, rows), &mut dw, x_t, dy, false);
     dw
 }
 
@@ -106,61 +78,24 @@ pub fn backward_bias(dy: &[f32], d_out: usize) -> Vec<f32> {
     db
 }
 
-/// `dst (m × n, row-major) (+)= lhs (m × k) · rhs (k × n)`, operands given by (row, column)
-/// strides, on rayon's threads when there are several.
-#[allow(clippy::too_many_arguments)]
-fn product(
-    m: usize,
-    n: usize,
-    k: usize,
+/// `dst (m × n, row-major) (+)= lhs · rhs`, on rayon's threads when the product is large enough.
+fn multiply(
+    (m, n, k): (usize, usize, usize),
     dst: &mut [f32],
-    lhs: &[f32],
-    (lhs_rs, lhs_cs): (usize, usize),
-    rhs: &[f32],
-    (rhs_rs, rhs_cs): (usize, usize),
+    lhs: View,
+    rhs: View,
     accumulate: bool,
 ) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    let last = |rows: usize, rs: usize, cols: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(dst.len() >= m * n);
-    if k == 0 {
-        return;
-    }
-    assert!(last(m, lhs_rs, k, lhs_cs) < lhs.len());
-    assert!(last(k, rhs_rs, n, rhs_cs) < rhs.len());
-    let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 && m * n * k >= PARALLEL_WORK {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
-    // SAFETY: the asserts keep every index gemm touches inside the slices; `dst` is borrowed
-    // mutably, so it cannot overlap the operands.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            if accumulate { 1.0 } else { 0.0 },
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
+    product(
+        (m, n, k),
+        dst,
+        n,
+        lhs,
+        rhs,
+        1.0,
+        accumulate,
+        m * n * k >= PARALLEL_WORK,
+    );
 }
 
 #[cfg(test)]

@@ -117,6 +117,22 @@ where
     Tensor::from_primitive::<Tracked>(tracked)
 }
 
+/// Registers the gradients of the first `N` parents, in order.
+fn give_all<const N: usize, S>(
+    ops: &Ops<S, N>,
+    grads: &mut Gradients,
+    gradients: [Option<FlexTensor>; 3],
+) {
+    for (index, gradient) in gradients.into_iter().take(N).enumerate() {
+        give(
+            ops,
+            index,
+            grads,
+            gradient.expect("a gradient for every parent"),
+        );
+    }
+}
+
 /// Registers `grad` as the gradient of parent `index`, if that parent wants one.
 fn give<const N: usize, S>(ops: &Ops<S, N>, index: usize, grads: &mut Gradients, grad: FlexTensor) {
     if let Some(parent) = &ops.parents[index] {
@@ -134,45 +150,29 @@ struct LinearState {
 }
 
 impl LinearState {
-    /// `(dx, dW)` for the output gradient `dy`.
-    fn gradients(&self, dy: &[f32]) -> (FlexTensor, FlexTensor) {
+    /// `[dx, dW, db]` for the output gradient `dy`; `db` only when `with_bias`.
+    fn gradients(&self, dy: &FlexTensor, with_bias: bool) -> [Option<FlexTensor>; 3] {
+        let dy = values(dy);
         let shape = dims(&self.weight);
         let (d_in, d_out) = (shape[0], shape[1]);
-        let dx = linear::backward_input(dy, d_out, &values(&self.weight), d_in);
-        let dw = linear::backward_weight(&values(&self.x), d_in, dy, d_out);
-        (flex(dx, dims(&self.x)), flex(dw, shape))
+        let dx = linear::backward_input(&dy, d_out, &values(&self.weight), d_in);
+        let dw = linear::backward_weight(&values(&self.x), d_in, &dy, d_out);
+        let db = with_bias.then(|| flex(linear::backward_bias(&dy, d_out), vec![d_out]));
+        [Some(flex(dx, dims(&self.x))), Some(flex(dw, shape)), db]
     }
 }
 
+/// A dense layer's graph node: parents x and W, and b when `N` is 3.
 #[derive(Debug)]
-struct LinearOp;
+struct LinearOp<const N: usize>;
 
-impl Backward<Flex, 2> for LinearOp {
+impl<const N: usize> Backward<Flex, N> for LinearOp<N> {
     type State = LinearState;
 
-    fn backward(self, ops: Ops<LinearState, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<LinearState, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
-        let (dx, dw) = ops.state.gradients(&values(&dy));
-        give(&ops, 0, grads, dx);
-        give(&ops, 1, grads, dw);
-    }
-}
-
-#[derive(Debug)]
-struct BiasedLinearOp;
-
-impl Backward<Flex, 3> for BiasedLinearOp {
-    type State = LinearState;
-
-    fn backward(self, ops: Ops<LinearState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let dy = grads.consume::<Flex>(&ops.node);
-        let dy = values(&dy);
-        let d_out = dims(&ops.state.weight)[1];
-        let db = flex(linear::backward_bias(&dy, d_out), vec![d_out]);
-        let (dx, dw) = ops.state.gradients(&dy);
-        give(&ops, 0, grads, dx);
-        give(&ops, 1, grads, dw);
-        give(&ops, 2, grads, db);
+        let gradients = ops.state.gradients(&dy, N == 3);
+        give_all(&ops, grads, gradients);
     }
 }
 
@@ -199,8 +199,8 @@ pub fn linear(x: &Tensor<2>, weight: &Tensor<2>, bias: Option<&Tensor<1>>) -> Op
     };
     let output = flex(y, vec![rows, d_out]);
     Some(match &bias_in {
-        Some(b) => finish(BiasedLinearOp, [&input, &weight_in, b], state, output),
-        None => finish(LinearOp, [&input, &weight_in], state, output),
+        Some(b) => finish(LinearOp::<3>, [&input, &weight_in, b], state, output),
+        None => finish(LinearOp::<2>, [&input, &weight_in], state, output),
     })
 }
 
@@ -246,8 +246,8 @@ struct NormState {
 }
 
 impl NormState {
-    /// `(dx, dγ, dβ)` for the output gradient `dy`.
-    fn gradients(&self, dy: &FlexTensor) -> (FlexTensor, FlexTensor, Option<FlexTensor>) {
+    /// `[dx, dγ, dβ]` for the output gradient `dy` (no dβ for RMS norm).
+    fn gradients(&self, dy: &FlexTensor) -> [Option<FlexTensor>; 3] {
         let x = values(&self.x);
         let d = *dims(&self.gamma).last().expect("1-d gain");
         let stats = norm::Stats {
@@ -265,36 +265,25 @@ impl NormState {
             &mut dx,
         );
         let dbeta = (self.kind == norm::Kind::Layer).then(|| flex(dbeta, vec![d]));
-        (flex(dx, dims(&self.x)), flex(dgamma, vec![d]), dbeta)
+        [
+            Some(flex(dx, dims(&self.x))),
+            Some(flex(dgamma, vec![d])),
+            dbeta,
+        ]
     }
 }
 
+/// A norm layer's graph node: parents x and γ, and β when `N` is 3 (layer norm).
 #[derive(Debug)]
-struct LayerNormOp;
+struct NormOp<const N: usize>;
 
-impl Backward<Flex, 3> for LayerNormOp {
+impl<const N: usize> Backward<Flex, N> for NormOp<N> {
     type State = NormState;
 
-    fn backward(self, ops: Ops<NormState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<NormState, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
-        let (dx, dgamma, dbeta) = ops.state.gradients(&dy);
-        give(&ops, 0, grads, dx);
-        give(&ops, 1, grads, dgamma);
-        give(&ops, 2, grads, dbeta.expect("layer norm has a shift"));
-    }
-}
-
-#[derive(Debug)]
-struct RmsNormOp;
-
-impl Backward<Flex, 2> for RmsNormOp {
-    type State = NormState;
-
-    fn backward(self, ops: Ops<NormState, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let dy = grads.consume::<Flex>(&ops.node);
-        let (dx, dgamma, _) = ops.state.gradients(&dy);
-        give(&ops, 0, grads, dx);
-        give(&ops, 1, grads, dgamma);
+        let gradients = ops.state.gradients(&dy);
+        give_all(&ops, grads, gradients);
     }
 }
 
@@ -340,8 +329,8 @@ pub fn norm(layer: &burn::nn::norm::Normalization, x: &Tensor<3>) -> Option<Tens
     };
     let output = flex(y, dims(x_flex));
     Some(match &beta_in {
-        Some(beta_in) => finish(LayerNormOp, [&input, &gamma_in, beta_in], state, output),
-        None => finish(RmsNormOp, [&input, &gamma_in], state, output),
+        Some(beta_in) => finish(NormOp::<3>, [&input, &gamma_in, beta_in], state, output),
+        None => finish(NormOp::<2>, [&input, &gamma_in], state, output),
     })
 }
 

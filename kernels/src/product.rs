@@ -1,0 +1,103 @@
+//! Matrix products through the `gemm` crate (the one burn's CPU backend uses), on operands given
+//! as strided views, so that transposes and column slices of a wider matrix cost no copy.
+
+use gemm::{Parallelism, gemm};
+
+/// An `rows × cols` matrix inside `data`: element (i, j) is `data[i·row_stride + j·col_stride]`.
+#[derive(Clone, Copy)]
+pub(crate) struct View<'a> {
+    data: &'a [f32],
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    /// Row-major rows `row_stride` apart (a column slice of a wider matrix when the row stride
+    /// exceeds the width).
+    pub fn rows(data: &'a [f32], row_stride: usize) -> Self {
+        Self {
+            data,
+            row_stride,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose of row-major rows `row_stride` apart.
+    pub fn transposed(data: &'a [f32], row_stride: usize) -> Self {
+        Self {
+            data,
+            row_stride: 1,
+            col_stride: row_stride,
+        }
+    }
+
+    fn check(&self, rows: usize, cols: usize, what: &str) {
+        let last = (rows - 1) * self.row_stride + (cols - 1) * self.col_stride;
+        assert!(
+            last < self.data.len(),
+            "{what}: {rows} × {cols} view past its data"
+        );
+    }
+}
+
+/// `dst = scale · lhs · rhs`, or `dst += …` when `accumulate`, for `lhs` of `m × k` and `rhs` of
+/// `k × n`; `dst` is row-major with rows `dst_stride` apart. `parallel` lets gemm split the
+/// product over rayon's threads.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn product(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    dst_stride: usize,
+    lhs: View,
+    rhs: View,
+    scale: f32,
+    accumulate: bool,
+    parallel: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        (m - 1) * dst_stride + n <= dst.len(),
+        "product: destination too short"
+    );
+    if k == 0 {
+        if !accumulate {
+            for row in 0..m {
+                dst[row * dst_stride..][..n].fill(0.0);
+            }
+        }
+        return;
+    }
+    lhs.check(m, k, "left operand");
+    rhs.check(k, n, "right operand");
+    let parallelism = match rayon::current_num_threads() {
+        threads if parallel && threads > 1 => Parallelism::Rayon(threads),
+        _ => Parallelism::None,
+    };
+    // SAFETY: the checks above keep every index gemm touches inside the three slices, and `dst`
+    // is borrowed mutably, so it cannot overlap the operands.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_stride as isize,
+            accumulate,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            if accumulate { 1.0 } else { 0.0 },
+            scale,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
