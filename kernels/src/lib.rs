@@ -11,6 +11,7 @@
 //! | [`attention`] | rotary, q·kᵀ, scale, causal mask, softmax, ·v, head split and merge |
 //! | [`norm`] | layer norm and RMS norm (mean, variance, scale, shift) |
 //! | [`gelu`] | exact GELU, with an erf that vectorises |
+//! | [`gated`] | LLaMA's silu(gate)·up and its two gradients |
 //! | [`cross_entropy`] | log-softmax, gather of the target, negation |
 //! | [`linear`] | matrix product, bias broadcast and add, and their gradients (bias sum, transposes) |
 //!
@@ -24,6 +25,7 @@
 
 pub mod attention;
 pub mod cross_entropy;
+pub mod gated;
 pub mod gelu;
 pub mod linear;
 pub mod math;

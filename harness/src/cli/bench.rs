@@ -203,8 +203,9 @@ struct TrainBench {
     peak_share: Option<f64>,
 }
 
-/// Estimated fp32 peak of the threads in use: cores × clock × 32 FLOP/cycle (two 256-bit FMA
-/// pipes, or AVX-512 on Zen 4). An estimate from /proc/cpuinfo, printed as such.
+/// Estimated fp32 peak of the threads in use: cores × clock × FLOP per cycle, 64 with AVX-512
+/// (two 512-bit FMA pipes, as on Intel server cores; Zen 4 and one-pipe parts reach half), 32
+/// with FMA (two 256-bit pipes), 8 without. An estimate from /proc/cpuinfo, printed as such.
 fn cpu_peak_gflops(threads: usize) -> Option<f64> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
     let mhz: f64 = info
@@ -215,12 +216,19 @@ fn cpu_peak_gflops(threads: usize) -> Option<f64> {
         .trim()
         .parse()
         .ok()?;
-    let fma = info
+    let flags: Vec<&str> = info
         .lines()
         .find(|l| l.starts_with("flags"))?
         .split_whitespace()
-        .any(|f| f == "fma");
-    Some(threads as f64 * mhz / 1000.0 * if fma { 32.0 } else { 8.0 })
+        .collect();
+    let per_cycle = if flags.contains(&"avx512f") {
+        64.0
+    } else if flags.contains(&"fma") {
+        32.0
+    } else {
+        8.0
+    };
+    Some(threads as f64 * mhz / 1000.0 * per_cycle)
 }
 
 fn bench_train(

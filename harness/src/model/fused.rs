@@ -21,7 +21,7 @@ use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 use burn_flex::{Flex, FlexTensor};
-use plm_kernels::{attention, cross_entropy, gelu, linear, norm};
+use plm_kernels::{attention, cross_entropy, gated, gelu, linear, norm};
 
 /// Off only to compare with burn's own operations (`plm bench train --unfused`, the tests).
 static ENABLED: AtomicBool = AtomicBool::new(true);
@@ -231,6 +231,38 @@ pub fn gelu<const D: usize>(x: &Tensor<D>) -> Option<Tensor<D>> {
     gelu::forward(&values, &mut y);
     let output = flex(y, dims(primitive));
     Some(finish(Gelu, [&input], primitive.clone(), output))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gated SiLU
+
+#[derive(Debug)]
+struct GatedSilu;
+
+impl Backward<Flex, 2> for GatedSilu {
+    /// The gate and up projections.
+    type State = (FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (gate, up) = &ops.state;
+        let (g, u) = (values(gate), values(up));
+        let (mut dgate, mut dup) = (vec![0.0; g.len()], vec![0.0; g.len()]);
+        gated::backward(&g, &u, &values(&dy), &mut dgate, &mut dup);
+        give(&ops, 0, grads, flex(dgate, dims(gate)));
+        give(&ops, 1, grads, flex(dup, dims(up)));
+    }
+}
+
+/// `silu(gate) · up`, the middle of LLaMA's MLP.
+pub fn gated_silu<const D: usize>(gate: &Tensor<D>, up: &Tensor<D>) -> Option<Tensor<D>> {
+    let (gate_in, up_in) = (OnFlex::of(gate)?, OnFlex::of(up)?);
+    let (g, u) = (gate_in.primitive(), up_in.primitive());
+    let mut y = vec![0.0; g.layout().num_elements()];
+    gated::forward(&values(g), &values(u), &mut y);
+    let output = flex(y, dims(g));
+    let state = (g.clone(), u.clone());
+    Some(finish(GatedSilu, [&gate_in, &up_in], state, output))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -173,10 +173,12 @@ impl Mlp {
                 let activated = fused::gelu(&hidden).unwrap_or_else(|| self.gelu.forward(hidden));
                 dense(&self.down, activated)
             }
-            Some(gate) => dense(
-                &self.down,
-                self.silu.forward(dense(gate, x.clone())) * dense(&self.up, x),
-            ),
+            Some(gate) => {
+                let (gated, up) = (dense(gate, x.clone()), dense(&self.up, x));
+                let activated =
+                    fused::gated_silu(&gated, &up).unwrap_or_else(|| self.silu.forward(gated) * up);
+                dense(&self.down, activated)
+            }
         }
     }
 }
