@@ -19,9 +19,10 @@
 //! device; every other device runs burn's own operations. Each kernel's tests compare it with a
 //! direct, unfused implementation and its gradients with finite differences.
 //!
-//! **Determinism.** Work is split into pieces whose size never depends on the thread count, and
-//! sums across pieces are added in piece order, so results are the same bits at any number of
-//! threads.
+//! **Determinism.** The kernels' own loops split work into pieces whose size never depends on
+//! the thread count and add partial sums in piece order, so they give the same bits at any number
+//! of threads. Matrix products go through `gemm`, as burn's do; the project promises bit-exact
+//! training at one thread (and reruns and resumptions there), which the tests check.
 
 pub mod attention;
 pub mod cross_entropy;
