@@ -20,6 +20,7 @@ pub enum Kind {
 }
 
 /// What the backward pass needs per row: the mean (0 for RMS norm) and 1/√(var + ε).
+#[derive(Debug)]
 pub struct Stats {
     pub mean: Vec<f32>,
     pub rstd: Vec<f32>,

@@ -273,8 +273,7 @@ struct NormState {
     kind: norm::Kind,
     x: FlexTensor,
     gamma: FlexTensor,
-    mean: Arc<Vec<f32>>,
-    rstd: Arc<Vec<f32>>,
+    stats: Arc<norm::Stats>,
 }
 
 impl NormState {
@@ -282,17 +281,13 @@ impl NormState {
     fn gradients(&self, dy: &FlexTensor) -> [Option<FlexTensor>; 3] {
         let x = values(&self.x);
         let d = *dims(&self.gamma).last().expect("1-d gain");
-        let stats = norm::Stats {
-            mean: self.mean.to_vec(),
-            rstd: self.rstd.to_vec(),
-        };
         let mut dx = vec![0.0; x.len()];
         let (dgamma, dbeta) = norm::backward(
             self.kind,
             &x,
             d,
             &values(&self.gamma),
-            &stats,
+            &self.stats,
             &values(dy),
             &mut dx,
         );
@@ -356,8 +351,7 @@ pub fn norm(layer: &burn::nn::norm::Normalization, x: &Tensor<3>) -> Option<Tens
         kind,
         x: x_flex.clone(),
         gamma: gamma_in.primitive().clone(),
-        mean: Arc::new(stats.mean),
-        rstd: Arc::new(stats.rstd),
+        stats: Arc::new(stats),
     };
     let output = flex(y, dims(x_flex));
     Some(match &beta_in {

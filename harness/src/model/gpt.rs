@@ -98,6 +98,10 @@ pub struct Rotary {
     cos: Tensor<2>,
     sin: Tensor<2>,
     dims: usize,
+    /// The same tables as plain values, for the fused attention kernel (built once here rather
+    /// than read back from the tensors at every step).
+    #[module(skip)]
+    plain: Arc<RotaryTables>,
 }
 
 impl Rotary {
@@ -112,28 +116,15 @@ impl Rotary {
                 sin.push(angle.sin() as f32);
             }
         }
-        let table =
-            |values: Vec<f32>| Tensor::from_data(TensorData::new(values, [context, dims]), device);
-        Self {
-            cos: table(cos),
-            sin: table(sin),
-            dims,
-        }
-    }
-
-    /// The tables as plain values, for the fused attention kernel.
-    fn tables(&self) -> Arc<RotaryTables> {
-        let read = |t: &Tensor<2>| {
-            t.to_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .expect("f32 table")
+        let table = |values: &[f32]| {
+            Tensor::from_data(TensorData::new(values.to_vec(), [context, dims]), device)
         };
-        Arc::new(RotaryTables {
-            cos: read(&self.cos),
-            sin: read(&self.sin),
-            dims: self.dims,
-        })
+        Self {
+            cos: table(&cos),
+            sin: table(&sin),
+            dims,
+            plain: Arc::new(RotaryTables { cos, sin, dims }),
+        }
     }
 
     /// `x`: `[batch, heads, time, head_dim]` at positions `offset..offset + time`.
@@ -209,7 +200,7 @@ impl Block {
         let head_dim = d / self.heads;
         let qkv = dense(&self.qkv, x);
         if cache.is_none() {
-            let tables = rotary.filter(|r| r.dims > 0).map(Rotary::tables);
+            let tables = rotary.filter(|r| r.dims > 0).map(|r| r.plain.clone());
             if let Some(y) = fused::attention(&qkv, self.heads, tables) {
                 return dense(&self.projection, y);
             }
