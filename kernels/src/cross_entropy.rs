@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::fresh::{Slots, fresh};
 use crate::math::{exp, max, sum_map};
 use crate::simd::multiversion;
 
@@ -41,25 +42,32 @@ pub fn backward(
     targets: &[u32],
     lse: &[f32],
     dloss: &[f32],
-    dlogits: &mut [f32],
-) {
-    assert_eq!(logits.len(), dlogits.len());
-    dlogits
-        .par_chunks_mut(vocab)
-        .zip(logits.par_chunks(vocab))
-        .zip(targets.par_iter().zip(lse.par_iter().zip(dloss.par_iter())))
-        .with_min_len(PIECE_ROWS)
-        .for_each(|((dz, z), (&target, (&lse, &g)))| {
-            scaled_softmax(z, lse, g, dz);
-            dz[target as usize] -= g;
-        });
+) -> Vec<f32> {
+    assert_eq!(logits.len(), targets.len() * vocab);
+    // SAFETY: the rows of `dlogits` match those of `logits`, and each row is written whole.
+    unsafe {
+        fresh(logits.len(), |dlogits| {
+            dlogits
+                .par_chunks_mut(vocab)
+                .zip(logits.par_chunks(vocab))
+                .zip(targets.par_iter().zip(lse.par_iter().zip(dloss.par_iter())))
+                .with_min_len(PIECE_ROWS)
+                .for_each(|((dz, z), (&target, (&lse, &g)))| {
+                    scaled_softmax(z, lse, g, dz);
+                    // Written again: `dz` is not readable as values inside this closure.
+                    let t = target as usize;
+                    dz[t].write(g * exp(z[t] - lse) - g);
+                })
+        })
+    }
 }
 
 multiversion! {
     /// `dz = g · exp(z − lse)`.
-    fn scaled_softmax(z: &[f32], lse: f32, g: f32, dz: &mut [f32]) {
+    fn scaled_softmax(z: &[f32], lse: f32, g: f32, dz: &mut Slots) {
+        assert_eq!(z.len(), dz.len());
         for (dz, &z) in dz.iter_mut().zip(z) {
-            *dz = g * exp(z - lse);
+            dz.write(g * exp(z - lse));
         }
     }
 }
@@ -94,8 +102,7 @@ mod tests {
         let targets: Vec<u32> = (0..rows).map(|i| (i * 5 % VOCAB) as u32).collect();
         let weights = sample(rows, 3, 1.0);
         let (_, lse) = forward(&logits, VOCAB, &targets);
-        let mut dlogits = vec![0.0; logits.len()];
-        backward(&logits, VOCAB, &targets, &lse, &weights, &mut dlogits);
+        let dlogits = backward(&logits, VOCAB, &targets, &lse, &weights);
         let numeric = finite_difference(&logits, |z| {
             let (losses, _) = forward(z, VOCAB, &targets);
             losses

@@ -3,45 +3,56 @@
 
 use rayon::prelude::*;
 
+use crate::fresh::{Slots, fresh};
 use crate::math::{erf, exp};
 use crate::simd::multiversion;
 
 /// Elements per parallel piece.
 const PIECE: usize = 1 << 14;
 
-/// `y = gelu(x)`.
-pub fn forward(x: &[f32], y: &mut [f32]) {
-    assert_eq!(x.len(), y.len());
-    y.par_chunks_mut(PIECE)
-        .zip(x.par_chunks(PIECE))
-        .for_each(|(y, x)| forward_piece(x, y));
+/// `gelu(x)`.
+pub fn forward(x: &[f32]) -> Vec<f32> {
+    // SAFETY: the pieces of `y` match those of `x`, and each piece writes every value.
+    unsafe {
+        fresh(x.len(), |y| {
+            y.par_chunks_mut(PIECE)
+                .zip(x.par_chunks(PIECE))
+                .for_each(|(y, x)| forward_piece(x, y))
+        })
+    }
 }
 
 multiversion! {
-    fn forward_piece(x: &[f32], y: &mut [f32]) {
+    fn forward_piece(x: &[f32], y: &mut Slots) {
+        assert_eq!(x.len(), y.len());
         for (y, &x) in y.iter_mut().zip(x) {
-            *y = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            y.write(0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)));
         }
     }
 }
 
 /// `dx = dy · gelu'(x)`, with gelu'(x) = Φ(x) + x·φ(x).
-pub fn backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+pub fn backward(x: &[f32], dy: &[f32]) -> Vec<f32> {
     assert_eq!(x.len(), dy.len());
-    assert_eq!(x.len(), dx.len());
-    dx.par_chunks_mut(PIECE)
-        .zip(x.par_chunks(PIECE).zip(dy.par_chunks(PIECE)))
-        .for_each(|(dx, (x, dy))| backward_piece(x, dy, dx));
+    // SAFETY: the pieces of `dx` match those of `x`, and each piece writes every value.
+    unsafe {
+        fresh(x.len(), |dx| {
+            dx.par_chunks_mut(PIECE)
+                .zip(x.par_chunks(PIECE).zip(dy.par_chunks(PIECE)))
+                .for_each(|(dx, (x, dy))| backward_piece(x, dy, dx))
+        })
+    }
 }
 
 multiversion! {
-    fn backward_piece(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    fn backward_piece(x: &[f32], dy: &[f32], dx: &mut Slots) {
+        assert_eq!(x.len(), dx.len());
         // 1/√(2π)
         const INV_SQRT_TAU: f32 = 0.398_942_3;
         for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
             let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
             let pdf = INV_SQRT_TAU * exp(-0.5 * x * x);
-            *dx = dy * (cdf + x * pdf);
+            dx.write(dy * (cdf + x * pdf));
         }
     }
 }
@@ -54,8 +65,7 @@ mod tests {
     #[test]
     fn forward_matches_the_definition() {
         let x = sample(1000, 1, 4.0);
-        let mut y = vec![0.0; x.len()];
-        forward(&x, &mut y);
+        let y = forward(&x);
         let want: Vec<f32> = x
             .iter()
             .map(|&x| {
@@ -79,12 +89,10 @@ mod tests {
     fn backward_matches_finite_differences() {
         let x = sample(300, 2, 3.0);
         let dy = sample(300, 3, 1.0);
-        let mut dx = vec![0.0; x.len()];
-        backward(&x, &dy, &mut dx);
+        let dx = backward(&x, &dy);
         let numeric = finite_difference(&x, |x| {
-            let mut y = vec![0.0; x.len()];
-            forward(x, &mut y);
-            y.iter().zip(&dy).map(|(&y, &g)| f64::from(y * g)).sum()
+            forward(x)
+                .iter().zip(&dy).map(|(&y, &g)| f64::from(y * g)).sum()
         });
         assert_close(&dx, &numeric, 2e-3, "gelu gradient");
     }

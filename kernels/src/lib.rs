@@ -26,6 +26,7 @@
 
 pub mod attention;
 pub mod cross_entropy;
+mod fresh;
 pub mod gated;
 pub mod gelu;
 pub mod linear;

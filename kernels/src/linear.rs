@@ -7,7 +7,8 @@
 
 use rayon::prelude::*;
 
-use crate::product::{View, product};
+use crate::fresh::fresh;
+use crate::product::{View, new_product, product};
 
 /// Rows per parallel piece of the bias gradient.
 const PIECE_ROWS: usize = 256;
@@ -25,34 +26,41 @@ pub fn forward(
 ) -> Vec<f32> {
     let rows = x.len() / d_in;
     assert_eq!(weight.len(), d_in * d_out);
-    let mut y = match bias {
-        Some(b) => {
-            assert_eq!(b.len(), d_out);
-            b.repeat(rows)
-        }
-        None => vec![0.0; rows * d_out],
-    };
     let (x, w) = (View::rows(x, d_in), View::rows(weight, d_out));
-    multiply((rows, d_out, d_in), &mut y, x, w, bias.is_some());
+    let Some(bias) = bias else {
+        return new_product((rows, d_out, d_in), x, w, parallel(rows, d_out, d_in));
+    };
+    assert_eq!(bias.len(), d_out);
+    // SAFETY: every row of `rows × d_out` receives a copy of the bias.
+    let mut y = unsafe {
+        fresh(rows * d_out, |slots| {
+            slots
+                .par_chunks_mut(PIECE_ROWS * d_out)
+                .flat_map_iter(|piece| piece.chunks_mut(d_out))
+                .for_each(|row| {
+                    for (slot, &b) in row.iter_mut().zip(bias) {
+                        slot.write(b);
+                    }
+                });
+        })
+    };
+    let parallel = parallel(rows, d_out, d_in);
+    product((rows, d_out, d_in), &mut y, d_out, x, w, 1.0, true, parallel);
     y
 }
 
 /// `dx = dy·Wᵀ`.
 pub fn backward_input(dy: &[f32], d_out: usize, weight: &[f32], d_in: usize) -> Vec<f32> {
     let rows = dy.len() / d_out;
-    let mut dx = vec![0.0; rows * d_in];
     let (dy, w_t) = (View::rows(dy, d_out), View::transposed(weight, d_out));
-    multiply((rows, d_in, d_out), &mut dx, dy, w_t, false);
-    dx
+    new_product((rows, d_in, d_out), dy, w_t, parallel(rows, d_in, d_out))
 }
 
 /// `dW = xᵀ·dy`.
 pub fn backward_weight(x: &[f32], d_in: usize, dy: &[f32], d_out: usize) -> Vec<f32> {
     let rows = x.len() / d_in;
-    let mut dw = vec![0.0; d_in * d_out];
     let (x_t, dy) = (View::transposed(x, d_in), View::rows(dy, d_out));
-    multiply((d_in, d_out, rows), &mut dw, x_t, dy, false);
-    dw
+    new_product((d_in, d_out, rows), x_t, dy, parallel(d_in, d_out, rows))
 }
 
 /// `db = Σ_rows dy`, summed per piece of rows and then over pieces in order.
@@ -78,24 +86,9 @@ pub fn backward_bias(dy: &[f32], d_out: usize) -> Vec<f32> {
     db
 }
 
-/// `dst (m × n, row-major) (+)= lhs · rhs`, on rayon's threads when the product is large enough.
-fn multiply(
-    (m, n, k): (usize, usize, usize),
-    dst: &mut [f32],
-    lhs: View,
-    rhs: View,
-    accumulate: bool,
-) {
-    product(
-        (m, n, k),
-        dst,
-        n,
-        lhs,
-        rhs,
-        1.0,
-        accumulate,
-        m * n * k >= PARALLEL_WORK,
-    );
+/// Whether an `m × n × k` product is worth splitting over rayon's threads.
+fn parallel(m: usize, n: usize, k: usize) -> bool {
+    m * n * k >= PARALLEL_WORK
 }
 
 #[cfg(test)]

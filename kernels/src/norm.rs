@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use crate::fresh::{Slots, fresh};
 use crate::math::{dot, sum_map};
 use crate::simd::multiversion;
 
@@ -26,7 +27,8 @@ pub struct Stats {
     pub rstd: Vec<f32>,
 }
 
-/// `y = norm(x)·γ (+ β)`; `beta` must be `None` for RMS norm.
+/// `y = norm(x)·γ (+ β)` and the statistics for [`backward`]; `beta` must be `None` for RMS
+/// norm.
 pub fn forward(
     kind: Kind,
     x: &[f32],
@@ -34,21 +36,25 @@ pub fn forward(
     gamma: &[f32],
     beta: Option<&[f32]>,
     epsilon: f32,
-    y: &mut [f32],
-) -> Stats {
-    assert_eq!(x.len(), y.len());
+) -> (Vec<f32>, Stats) {
     assert_eq!(gamma.len(), d);
+    assert_eq!(x.len() % d, 0);
     let rows = x.len() / d;
     let mut mean = vec![0.0; rows];
     let mut rstd = vec![0.0; rows];
-    y.par_chunks_mut(d)
-        .zip(x.par_chunks(d))
-        .zip(mean.par_iter_mut().zip(rstd.par_iter_mut()))
-        .with_min_len(PIECE_ROWS)
-        .for_each(|((y, x), (mean, rstd))| {
-            (*mean, *rstd) = forward_row(kind == Kind::Layer, x, gamma, beta, epsilon, y);
-        });
-    Stats { mean, rstd }
+    // SAFETY: the rows of `y` match those of `x`, and each row is written whole.
+    let y = unsafe {
+        fresh(x.len(), |y| {
+            y.par_chunks_mut(d)
+                .zip(x.par_chunks(d))
+                .zip(mean.par_iter_mut().zip(rstd.par_iter_mut()))
+                .with_min_len(PIECE_ROWS)
+                .for_each(|((y, x), (mean, rstd))| {
+                    (*mean, *rstd) = forward_row(kind == Kind::Layer, x, gamma, beta, epsilon, y);
+                })
+        })
+    };
+    (y, Stats { mean, rstd })
 }
 
 multiversion! {
@@ -59,9 +65,10 @@ multiversion! {
         gamma: &[f32],
         beta: Option<&[f32]>,
         epsilon: f32,
-        y: &mut [f32],
+        y: &mut Slots,
     ) -> (f32, f32) {
         let d = x.len();
+        assert_eq!(y.len(), d);
         let mu = if centre { sum_map(x, |v| v) / d as f32 } else { 0.0 };
         let var = sum_map(x, |v| (v - mu) * (v - mu)) / d as f32;
         let r = 1.0 / (var + epsilon).sqrt();
@@ -69,12 +76,12 @@ multiversion! {
         match beta {
             Some(beta) => {
                 for (((y, &x), &g), &b) in scaled.zip(beta) {
-                    *y = (x - mu) * r * g + b;
+                    y.write((x - mu) * r * g + b);
                 }
             }
             None => {
                 for ((y, &x), &g) in scaled {
-                    *y = (x - mu) * r * g;
+                    y.write((x - mu) * r * g);
                 }
             }
         }
@@ -82,7 +89,7 @@ multiversion! {
     }
 }
 
-/// Gradients of [`forward`]: `dx` written in place, `(dγ, dβ)` returned (dβ empty for RMS norm).
+/// Gradients of [`forward`]: `(dx, dγ, dβ)` (dβ empty for RMS norm).
 pub fn backward(
     kind: Kind,
     x: &[f32],
@@ -90,28 +97,33 @@ pub fn backward(
     gamma: &[f32],
     stats: &Stats,
     dy: &[f32],
-    dx: &mut [f32],
-) -> (Vec<f32>, Vec<f32>) {
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     assert_eq!(x.len(), dy.len());
-    assert_eq!(x.len(), dx.len());
+    assert_eq!(x.len() % d, 0);
     let piece = PIECE_ROWS * d;
-    let partials: Vec<(Vec<f32>, Vec<f32>)> = dx
-        .par_chunks_mut(piece)
-        .zip(x.par_chunks(piece).zip(dy.par_chunks(piece)))
-        .enumerate()
-        .map(|(p, (dx, (x, dy)))| {
-            let rows = p * PIECE_ROWS..p * PIECE_ROWS + x.len() / d;
-            backward_piece(
-                kind == Kind::Layer,
-                x,
-                gamma,
-                &stats.mean[rows.clone()],
-                &stats.rstd[rows],
-                dy,
-                dx,
-            )
+    let mut partials: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
+    // SAFETY: the pieces of `dx` match those of `x`, and each piece is written whole.
+    let dx = unsafe {
+        fresh(x.len(), |dx| {
+            partials = dx
+                .par_chunks_mut(piece)
+                .zip(x.par_chunks(piece).zip(dy.par_chunks(piece)))
+                .enumerate()
+                .map(|(p, (dx, (x, dy)))| {
+                    let rows = p * PIECE_ROWS..p * PIECE_ROWS + x.len() / d;
+                    backward_piece(
+                        kind == Kind::Layer,
+                        x,
+                        gamma,
+                        &stats.mean[rows.clone()],
+                        &stats.rstd[rows],
+                        dy,
+                        dx,
+                    )
+                })
+                .collect();
         })
-        .collect();
+    };
     let mut dgamma = vec![0.0; d];
     let mut dbeta = vec![0.0; d];
     for (g, b) in &partials {
@@ -123,7 +135,7 @@ pub fn backward(
     if kind == Kind::Rms {
         dbeta.clear();
     }
-    (dgamma, dbeta)
+    (dx, dgamma, dbeta)
 }
 
 multiversion! {
@@ -135,9 +147,10 @@ multiversion! {
         mean: &[f32],
         rstd: &[f32],
         dy: &[f32],
-        dx: &mut [f32],
+        dx: &mut Slots,
     ) -> (Vec<f32>, Vec<f32>) {
         let d = gamma.len();
+        assert_eq!(dx.len(), x.len());
         let mut dgamma = vec![0.0; d];
         let mut dbeta = vec![0.0; d];
         // x̂ = (x − μ)·r and g = dy·γ of the current row.
@@ -160,7 +173,7 @@ multiversion! {
             let mean_g = if centre { sum_g / d as f32 } else { 0.0 };
             let mean_gx = sum_gx / d as f32;
             for ((dx, &gi), &xh) in dx.iter_mut().zip(&g).zip(&xhat) {
-                *dx = rs * (gi - mean_g - xh * mean_gx);
+                dx.write(rs * (gi - mean_g - xh * mean_gx));
             }
         }
         (dgamma, dbeta)
@@ -176,9 +189,8 @@ mod tests {
     const ROWS: usize = 150;
 
     fn loss(kind: Kind, x: &[f32], gamma: &[f32], beta: &[f32], weights: &[f32]) -> f64 {
-        let mut y = vec![0.0; x.len()];
         let beta = (kind == Kind::Layer).then_some(beta);
-        forward(kind, x, D, gamma, beta, 1e-5, &mut y);
+        let (y, _) = forward(kind, x, D, gamma, beta, 1e-5);
         y.iter().zip(weights).map(|(&y, &w)| f64::from(y * w)).sum()
     }
 
@@ -188,9 +200,8 @@ mod tests {
         let gamma = sample(D, 2, 1.0);
         let beta = sample(D, 3, 1.0);
         for kind in [Kind::Layer, Kind::Rms] {
-            let mut y = vec![0.0; x.len()];
             let b = (kind == Kind::Layer).then_some(&beta[..]);
-            forward(kind, &x, D, &gamma, b, 1e-5, &mut y);
+            let (y, _) = forward(kind, &x, D, &gamma, b, 1e-5);
             let mut want = Vec::new();
             for row in x.chunks(D) {
                 let row: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
@@ -217,11 +228,9 @@ mod tests {
         let beta = sample(D, 6, 1.0);
         let weights = sample(ROWS * D, 7, 1.0);
         for kind in [Kind::Layer, Kind::Rms] {
-            let mut y = vec![0.0; x.len()];
             let b = (kind == Kind::Layer).then_some(&beta[..]);
-            let stats = forward(kind, &x, D, &gamma, b, 1e-5, &mut y);
-            let mut dx = vec![0.0; x.len()];
-            let (dgamma, dbeta) = backward(kind, &x, D, &gamma, &stats, &weights, &mut dx);
+            let (_, stats) = forward(kind, &x, D, &gamma, b, 1e-5);
+            let (dx, dgamma, dbeta) = backward(kind, &x, D, &gamma, &stats, &weights);
             let name = |what: &str| format!("{kind:?} {what}");
             let numeric = finite_difference(&x[..5 * D], |head| {
                 let mut probe = x.clone();

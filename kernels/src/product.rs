@@ -3,6 +3,8 @@
 
 use gemm::{Parallelism, gemm};
 
+use crate::fresh::fresh;
+
 /// An `rows × cols` matrix inside `data`: element (i, j) is `data[i·row_stride + j·col_stride]`.
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a> {
@@ -69,20 +71,74 @@ pub(crate) fn product(
         }
         return;
     }
+    // SAFETY: `dst` holds the `m × n` destination (checked above) and, borrowed mutably, cannot
+    // overlap the operands.
+    unsafe {
+        product_to(
+            (m, n, k),
+            dst.as_mut_ptr(),
+            dst_stride,
+            lhs,
+            rhs,
+            scale,
+            accumulate,
+            parallel,
+        )
+    };
+}
+
+/// `lhs · rhs` (`m × n`, row-major) in a new vector that the product writes directly.
+pub(crate) fn new_product(
+    (m, n, k): (usize, usize, usize),
+    lhs: View,
+    rhs: View,
+    parallel: bool,
+) -> Vec<f32> {
+    if k == 0 {
+        return vec![0.0; m * n];
+    }
+    // SAFETY: with `accumulate` off gemm writes every one of the `m × n` values and reads none.
+    unsafe {
+        fresh(m * n, |slots| {
+            let dst = slots.as_mut_ptr().cast::<f32>();
+            product_to((m, n, k), dst, n, lhs, rhs, 1.0, false, parallel);
+        })
+    }
+}
+
+/// [`product`] into raw memory, for `k > 0`.
+///
+/// # Safety
+/// `dst` must be valid for writes (and, when `accumulate`, reads) of the `m × n` destination
+/// with rows `dst_stride` apart, and must not overlap the operands.
+#[allow(clippy::too_many_arguments)]
+unsafe fn product_to(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    dst_stride: usize,
+    lhs: View,
+    rhs: View,
+    scale: f32,
+    accumulate: bool,
+    parallel: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
     lhs.check(m, k, "left operand");
     rhs.check(k, n, "right operand");
     let parallelism = match rayon::current_num_threads() {
         threads if parallel && threads > 1 => Parallelism::Rayon(threads),
         _ => Parallelism::None,
     };
-    // SAFETY: the checks above keep every index gemm touches inside the three slices, and `dst`
-    // is borrowed mutably, so it cannot overlap the operands.
+    // SAFETY: the checks above keep every index gemm reads inside the operands' slices, and the
+    // caller vouches for `dst`.
     unsafe {
         gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
             dst_stride as isize,
             accumulate,

@@ -215,9 +215,7 @@ impl Backward<Flex, 1> for Gelu {
 
     fn backward(self, ops: Ops<FlexTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
-        let x = values(&ops.state);
-        let mut dx = vec![0.0; x.len()];
-        gelu::backward(&x, &values(&dy), &mut dx);
+        let dx = gelu::backward(&values(&ops.state), &values(&dy));
         give(&ops, 0, grads, flex(dx, dims(&ops.state)));
     }
 }
@@ -226,10 +224,7 @@ impl Backward<Flex, 1> for Gelu {
 pub fn gelu<const D: usize>(x: &Tensor<D>) -> Option<Tensor<D>> {
     let input = OnFlex::of(x)?;
     let primitive = input.primitive();
-    let values = values(primitive);
-    let mut y = vec![0.0; values.len()];
-    gelu::forward(&values, &mut y);
-    let output = flex(y, dims(primitive));
+    let output = flex(gelu::forward(&values(primitive)), dims(primitive));
     Some(finish(Gelu, [&input], primitive.clone(), output))
 }
 
@@ -246,9 +241,7 @@ impl Backward<Flex, 2> for GatedSilu {
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
         let (gate, up) = &ops.state;
-        let (g, u) = (values(gate), values(up));
-        let (mut dgate, mut dup) = (vec![0.0; g.len()], vec![0.0; g.len()]);
-        gated::backward(&g, &u, &values(&dy), &mut dgate, &mut dup);
+        let (dgate, dup) = gated::backward(&values(gate), &values(up), &values(&dy));
         give(&ops, 0, grads, flex(dgate, dims(gate)));
         give(&ops, 1, grads, flex(dup, dims(up)));
     }
@@ -258,9 +251,7 @@ impl Backward<Flex, 2> for GatedSilu {
 pub fn gated_silu<const D: usize>(gate: &Tensor<D>, up: &Tensor<D>) -> Option<Tensor<D>> {
     let (gate_in, up_in) = (OnFlex::of(gate)?, OnFlex::of(up)?);
     let (g, u) = (gate_in.primitive(), up_in.primitive());
-    let mut y = vec![0.0; g.layout().num_elements()];
-    gated::forward(&values(g), &values(u), &mut y);
-    let output = flex(y, dims(g));
+    let output = flex(gated::forward(&values(g), &values(u)), dims(g));
     let state = (g.clone(), u.clone());
     Some(finish(GatedSilu, [&gate_in, &up_in], state, output))
 }
@@ -279,17 +270,14 @@ struct NormState {
 impl NormState {
     /// `[dx, dγ, dβ]` for the output gradient `dy` (no dβ for RMS norm).
     fn gradients(&self, dy: &FlexTensor) -> [Option<FlexTensor>; 3] {
-        let x = values(&self.x);
         let d = *dims(&self.gamma).last().expect("1-d gain");
-        let mut dx = vec![0.0; x.len()];
-        let (dgamma, dbeta) = norm::backward(
+        let (dx, dgamma, dbeta) = norm::backward(
             self.kind,
-            &x,
+            &values(&self.x),
             d,
             &values(&self.gamma),
             &self.stats,
             &values(dy),
-            &mut dx,
         );
         let dbeta = (self.kind == norm::Kind::Layer).then(|| flex(dbeta, vec![d]));
         [
@@ -336,16 +324,13 @@ pub fn norm(layer: &burn::nn::norm::Normalization, x: &Tensor<3>) -> Option<Tens
     };
     let x_flex = input.primitive();
     let d = gamma.dims()[0];
-    let xs = values(x_flex);
-    let mut y = vec![0.0; xs.len()];
-    let stats = norm::forward(
+    let (y, stats) = norm::forward(
         kind,
-        &xs,
+        &values(x_flex),
         d,
         &values(gamma_in.primitive()),
         beta_in.as_ref().map(|b| values(b.primitive())).as_deref(),
         epsilon as f32,
-        &mut y,
     );
     let state = NormState {
         kind,
@@ -474,14 +459,12 @@ impl Backward<Flex, 1> for CrossEntropyOp {
         let logits = values(&state.logits);
         let shape = dims(&state.logits);
         let vocab = *shape.last().expect("logits have a vocabulary axis");
-        let mut dlogits = vec![0.0; logits.len()];
-        cross_entropy::backward(
+        let dlogits = cross_entropy::backward(
             &logits,
             vocab,
             &state.targets,
             &state.lse,
             &values(&dloss),
-            &mut dlogits,
         );
         give(&ops, 0, grads, flex(dlogits, shape));
     }
