@@ -232,12 +232,31 @@ fn copy_rotated(x: &[f32], out: &mut [f32], rotary: Option<Rotary>, t: usize, si
     };
     let half = r.dims / 2;
     let (cos, sin) = (&r.cos[t * r.dims..][..half], &r.sin[t * r.dims..][..half]);
-    for i in 0..half {
-        let s = sign * sin[i];
-        out[i] = x[i] * cos[i] - x[i + half] * s;
-        out[i + half] = x[i + half] * cos[i] + x[i] * s;
-    }
+    let (x_first, x_rest) = x.split_at(half);
+    let (out_first, out_rest) = out.split_at_mut(half);
+    let rotated = (&mut *out_first, &mut out_rest[..half]);
+    rotate_pairs(x_first, &x_rest[..half], rotated, cos, sin, sign);
     out[r.dims..].copy_from_slice(&x[r.dims..]);
+}
+
+multiversion! {
+    /// The rotation of [`copy_rotated`] on the pairs' first and second members.
+    fn rotate_pairs(
+        a: &[f32],
+        b: &[f32],
+        out: (&mut [f32], &mut [f32]),
+        cos: &[f32],
+        sin: &[f32],
+        sign: f32,
+    ) {
+        let (out_a, out_b) = out;
+        let inputs = a.iter().zip(b).zip(cos.iter().zip(sin));
+        for ((oa, ob), ((&a, &b), (&c, &s))) in out_a.iter_mut().zip(out_b.iter_mut()).zip(inputs) {
+            let s = sign * s;
+            *oa = a * c - b * s;
+            *ob = b * c + a * s;
+        }
+    }
 }
 
 /// `p = scale · q kᵀ` for the queries `r0..r1` and the keys `0..r1` they may see (`p` row-major,
