@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use crate::fresh::fresh;
+use crate::fresh::{Slots, fresh};
 use crate::product::{View, new_product, product};
 
 /// Rows per parallel piece of the bias gradient.
@@ -31,20 +31,24 @@ pub fn forward(
         return new_product((rows, d_out, d_in), x, w, parallel(rows, d_out, d_in));
     };
     assert_eq!(bias.len(), d_out);
+    let parallel = parallel(rows, d_out, d_in);
+    let seed = |piece: &mut Slots| {
+        for row in piece.chunks_mut(d_out) {
+            for (slot, &b) in row.iter_mut().zip(bias) {
+                slot.write(b);
+            }
+        }
+    };
     // SAFETY: every row of `rows × d_out` receives a copy of the bias.
     let mut y = unsafe {
         fresh(rows * d_out, |slots| {
-            slots
-                .par_chunks_mut(PIECE_ROWS * d_out)
-                .flat_map_iter(|piece| piece.chunks_mut(d_out))
-                .for_each(|row| {
-                    for (slot, &b) in row.iter_mut().zip(bias) {
-                        slot.write(b);
-                    }
-                });
+            if parallel {
+                slots.par_chunks_mut(PIECE_ROWS * d_out).for_each(seed);
+            } else {
+                seed(slots);
+            }
         })
     };
-    let parallel = parallel(rows, d_out, d_in);
     product((rows, d_out, d_in), &mut y, d_out, x, w, 1.0, true, parallel);
     y
 }

@@ -9,7 +9,7 @@ mod list;
 mod pipeline;
 mod train;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -134,32 +134,49 @@ pub enum Outcome {
     CheckFailed,
 }
 
+/// Stack of the pool's threads, which run whole commands: the size of a main thread's.
+const STACK_BYTES: usize = 8 << 20;
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let suites = cli.suites.unwrap_or_else(crate::suite::default_suites_dir);
+    // flex computes on rayon's global pool, so it is built before any tensor work, and the whole
+    // command then runs on one of its threads: a parallel operation is then a fork inside the
+    // pool instead of a hand-off from this thread to the pool and back, which costs the small
+    // models' training steps several percent.
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(STACK_BYTES);
     if let Some(threads) = cli.threads {
-        // Must happen before any tensor work: flex computes on rayon's global pool.
-        if let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-        {
-            eprintln!("error: --threads {threads}: {e}");
-            return ExitCode::from(2);
+        pool = pool.num_threads(threads);
+    }
+    if let Err(e) = pool.build_global() {
+        let threads = cli.threads.map_or(String::new(), |n| format!("--threads {n}: "));
+        eprintln!("error: {threads}{e}");
+        return ExitCode::from(2);
+    }
+    match rayon::scope(|_| dispatch(cli.command, &suites)) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::CheckFailed) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
         }
     }
+}
+
+fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
     let artifacts = |target: &Target| {
         target
             .out
             .clone()
-            .unwrap_or_else(|| crate::artifacts::default_root(&suites))
+            .unwrap_or_else(|| crate::artifacts::default_root(suites))
     };
-    let result = match cli.command {
-        Command::List => list::run(&suites),
+    match command {
+        Command::List => list::run(suites),
         Command::Schema => {
             print!("{}", crate::suite::json_schema());
             Ok(Outcome::Ok)
         }
-        Command::Data { part, scale, out } => data::run(&suites, &part, scale, out.as_deref()),
+        Command::Data { part, scale, out } => data::run(suites, &part, scale, out.as_deref()),
         Command::Train {
             spec,
             out,
@@ -173,7 +190,7 @@ pub fn main() -> ExitCode {
             device,
             jobs,
         } => pipeline::reproduce(
-            &suites,
+            suites,
             &target.part,
             target.scale,
             &artifacts(&target),
@@ -181,14 +198,14 @@ pub fn main() -> ExitCode {
             jobs,
         ),
         Command::Plan { target, json } => pipeline::plan(
-            &suites,
+            suites,
             &target.part,
             target.scale,
             &artifacts(&target),
             json,
         ),
         Command::Run { target, id, device } => pipeline::run_one(
-            &suites,
+            suites,
             &target.part,
             target.scale,
             &artifacts(&target),
@@ -196,16 +213,8 @@ pub fn main() -> ExitCode {
             device,
         ),
         Command::Collect { target } => {
-            pipeline::collect(&suites, &target.part, target.scale, &artifacts(&target))
+            pipeline::collect(suites, &target.part, target.scale, &artifacts(&target))
         }
-        Command::Bench { what } => bench::run(&suites, what),
-    };
-    match result {
-        Ok(Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(Outcome::CheckFailed) => ExitCode::from(1),
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
+        Command::Bench { what } => bench::run(suites, what),
     }
 }
