@@ -6,8 +6,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Indices of `mi_option_e` in the mimalloc v2 header that `libmimalloc-sys` builds
-/// (`include/mimalloc.h`); the Rust bindings do not name these two.
+/// Indices of `mi_option_e` in the mimalloc header that `libmimalloc-sys` builds (v3; v2 has the
+/// same two), `include/mimalloc.h`; the Rust bindings do not name these two.
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 

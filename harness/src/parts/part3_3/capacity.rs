@@ -139,6 +139,9 @@ pub fn biod_spans(chunk_tokens: usize) -> ValueSpans {
     }
 }
 
+/// A window of documents: its tokens, and where each document starts in them.
+type Window = (Vec<u32>, Vec<(usize, Doc)>);
+
 /// Measures p1, p2, p3 on one document (entry 0) per person, `batch` windows at a time;
 /// `progress` advances by one per person.
 pub fn measure(
@@ -153,8 +156,8 @@ pub fn measure(
     let eos = source.vocab().eos();
     let people = source.docs_per_entry();
     // Each window: <eos> doc <eos> doc ...; remember where every document starts.
-    let mut windows: Vec<(Vec<u32>, Vec<(usize, Doc)>)> = Vec::new();
-    let mut current: (Vec<u32>, Vec<(usize, Doc)>) = (vec![eos], Vec::new());
+    let mut windows: Vec<Window> = Vec::new();
+    let mut current: Window = (vec![eos], Vec::new());
     for person in 0..people {
         let mut doc = Doc::default();
         source.doc(person, &mut doc);
