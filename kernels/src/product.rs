@@ -74,16 +74,8 @@ pub(crate) fn product(
     // SAFETY: `dst` holds the `m × n` destination (checked above) and, borrowed mutably, cannot
     // overlap the operands.
     unsafe {
-        product_to(
-            (m, n, k),
-            dst.as_mut_ptr(),
-            dst_stride,
-            lhs,
-            rhs,
-            scale,
-            accumulate,
-            parallel,
-        )
+        let dst = (dst.as_mut_ptr(), dst_stride);
+        product_to((m, n, k), dst, [lhs, rhs], scale, accumulate, parallel)
     };
 }
 
@@ -100,24 +92,21 @@ pub(crate) fn new_product(
     // SAFETY: with `accumulate` off gemm writes every one of the `m × n` values and reads none.
     unsafe {
         fresh(m * n, |slots| {
-            let dst = slots.as_mut_ptr().cast::<f32>();
-            product_to((m, n, k), dst, n, lhs, rhs, 1.0, false, parallel);
+            let dst = (slots.as_mut_ptr().cast::<f32>(), n);
+            product_to((m, n, k), dst, [lhs, rhs], 1.0, false, parallel);
         })
     }
 }
 
-/// [`product`] into raw memory, for `k > 0`.
+/// [`product`] into raw memory (`dst`: the first value and the row stride), for `k > 0`.
 ///
 /// # Safety
-/// `dst` must be valid for writes (and, when `accumulate`, reads) of the `m × n` destination
-/// with rows `dst_stride` apart, and must not overlap the operands.
-#[allow(clippy::too_many_arguments)]
+/// `dst` must be valid for writes (and, when `accumulate`, reads) of the `m × n` destination,
+/// and must not overlap the operands.
 unsafe fn product_to(
     (m, n, k): (usize, usize, usize),
-    dst: *mut f32,
-    dst_stride: usize,
-    lhs: View,
-    rhs: View,
+    (dst, dst_stride): (*mut f32, usize),
+    [lhs, rhs]: [View; 2],
     scale: f32,
     accumulate: bool,
     parallel: bool,
