@@ -78,8 +78,13 @@ pub enum Packing {
     /// Whole documents per window, padded (Part 3: every name starts its window's text).
     #[default]
     WholeDocuments,
-    /// One stream cut at fixed offsets (Part 1: sentences straddle windows, no padding).
+    /// One stream cut at fixed offsets (Part 1's code: sentences straddle windows, no padding).
     Stream,
+    /// Every window opens at a document start, `<eos> doc <eos> doc …`, and its last document is
+    /// cut at the window's end and the rest of it dropped: no padding, and every window looks like
+    /// a generation from `<bos>` (Part 1 generates from `<bos>`). Costs data, not compute: each
+    /// target still follows its true prefix.
+    DocumentStarts,
 }
 
 fn tenth() -> f64 {
@@ -142,10 +147,10 @@ impl Recipe {
         if !(0.0..=1.0).contains(&self.final_lr_fraction) {
             return Err(Invalid::field("final_lr_fraction", "must be within 0..=1"));
         }
-        if self.packing == Packing::Stream && self.loss_mask == LossMask::ValuesOnly {
+        if self.packing != Packing::WholeDocuments && self.loss_mask == LossMask::ValuesOnly {
             return Err(Invalid::field(
                 "packing",
-                "`stream` cuts documents, so it cannot be combined with loss_mask `values-only`",
+                "only `whole-documents` keeps documents whole, as loss_mask `values-only` needs",
             ));
         }
         Ok(())

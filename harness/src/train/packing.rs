@@ -13,6 +13,8 @@
 //! `<eos> doc <eos> doc <eos> …` and cuts it into windows that overlap by one token (a window's
 //! last target is the next window's first input), as Part 1's code does: no padding except at the
 //! end of a round, and documents may straddle windows. Rounds still never share a window.
+//! [`Packing::DocumentStarts`] packs the same way but opens every window at a document start:
+//! the rest of a document cut by a window's end is dropped.
 
 use crate::data::rng::{StreamKey, shuffle};
 use crate::data::{Doc, DocSource, SpanKind};
@@ -142,6 +144,13 @@ impl<'a> Packer<'a> {
                 // A round's stream starts with <eos>; after a full window, with that window's
                 // last token.
                 tokens.push(self.carry.take().unwrap_or(eos));
+                self.fill_stream_window(tokens, mask)
+            }
+            Packing::DocumentStarts => {
+                // Drop what the previous window cut off.
+                self.pending = false;
+                self.carry = None;
+                tokens.push(eos);
                 self.fill_stream_window(tokens, mask)
             }
         }
@@ -492,6 +501,53 @@ mod tests {
         let plan = schedule(&source, context, 4, Packing::Stream, 3, 2).unwrap();
         let total: usize = rounds.iter().map(|s| s.len() - 1).sum();
         assert_eq!(plan.tokens, total as u64);
+    }
+
+    /// Document-start windows open with `<eos>` and a whole document's beginning, hold the
+    /// round's documents in order each cut at most once (at the window's end), and never pad
+    /// except a round's last window.
+    #[test]
+    fn document_start_windows_open_at_documents_and_drop_cut_rests() {
+        let source = biod(7, 1);
+        let context = 20;
+        let packing = Packing::DocumentStarts;
+        let mut packer = Packer::new(&source, context, LossMask::AllTokens, packing, 3, 1);
+        let mut order: Vec<u64> = (0..7).collect();
+        shuffle(
+            &mut StreamKey::new(3, &["train", "shuffle"]).rng(0, 0),
+            &mut order,
+        );
+        let documents: Vec<Vec<u32>> = order
+            .iter()
+            .map(|&index| {
+                let mut doc = Doc::default();
+                source.doc(index, &mut doc);
+                doc.tokens
+            })
+            .collect();
+        let (mut tokens, mut mask) = (Vec::new(), Vec::new());
+        let mut next = 0;
+        let mut windows = 0;
+        while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
+            result.unwrap();
+            windows += 1;
+            let real = mask.iter().filter(|&&m| m > 0.0).count();
+            assert_eq!(tokens[0], 0, "opens with <eos>");
+            let mut expected = vec![0];
+            while expected.len() < context + 1 && next < documents.len() {
+                expected.extend_from_slice(&documents[next]);
+                expected.push(0);
+                next += 1;
+            }
+            expected.truncate(context + 1);
+            assert_eq!(&tokens[..=real], &expected[..], "window {windows}");
+            if real < context {
+                assert_eq!(next, documents.len(), "only the round's last window pads");
+            }
+        }
+        assert_eq!(next, documents.len());
+        // 16-token documents (15 + <eos>) in windows of 21: one whole and a cut one each.
+        assert_eq!(windows, 4);
     }
 
     #[test]
