@@ -178,6 +178,11 @@ impl<'g> NextToken<'g> {
         Some(p)
     }
 
+    /// Whether some sentence starts with `tokens[..m]`.
+    pub fn is_prefix(&self, m: usize) -> bool {
+        m == 0 || self.continuation_weight(m - 1, self.tokens[m - 1]) > 0.0
+    }
+
     /// P(a sentence starts with `tokens[..m]` followed by `x`), scaled by `s^(m+1)`.
     ///
     /// Bottom-up over levels, `starts[i][A]` is the probability that `A` placed at `i` derives a
@@ -222,6 +227,26 @@ impl<'g> NextToken<'g> {
         }
         starts_below[0]
     }
+}
+
+/// The length of the longest prefix of `tokens` that some sentence starts with: how far a
+/// generation stays in the language before its first mistake (`tokens.len()` if it never errs).
+pub fn valid_prefix_length(grammar: &Grammar, tokens: &[u32]) -> usize {
+    let next = NextToken::new(grammar, tokens);
+    // Every prefix of a valid prefix is valid: bisect for the last valid length.
+    if next.is_prefix(tokens.len()) {
+        return tokens.len();
+    }
+    let (mut valid, mut invalid) = (0, tokens.len());
+    while invalid - valid > 1 {
+        let middle = (valid + invalid) / 2;
+        if next.is_prefix(middle) {
+            valid = middle;
+        } else {
+            invalid = middle;
+        }
+    }
+    valid
 }
 
 #[cfg(test)]
@@ -273,6 +298,23 @@ mod tests {
                     assert!((got[x as usize] - expected).abs() < 1e-12, "{prefix:?} {x}");
                 }
             }
+        }
+        // Valid prefix lengths against the enumerated language, for every sequence up to 5 long.
+        let mut sequences: Vec<Vec<u32>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<Vec<u32>> = sequences
+                .iter()
+                .filter(|s| s.len() == sequences.last().unwrap().len())
+                .flat_map(|s| (1..=3u32).map(move |x| [s.as_slice(), &[x]].concat()))
+                .collect();
+            sequences.extend(longer);
+        }
+        for tokens in &sequences {
+            let brute = (0..=tokens.len())
+                .rev()
+                .find(|&m| starts_with(&tokens[..m]) > 0.0)
+                .unwrap();
+            assert_eq!(valid_prefix_length(&g, tokens), brute, "{tokens:?}");
         }
         assert_eq!(NextToken::new(&g, &[2, 2, 2, 2]).distribution(4), None);
         assert_eq!(

@@ -20,6 +20,22 @@ pub enum Estimator {
         #[serde(default)]
         position: Option<Position>,
     },
+    /// Best cut-c accuracy among grammar runs (of `position`, if given).
+    CutAccuracy {
+        #[serde(default)]
+        position: Option<Position>,
+    },
+    /// Longest median valid-prefix length of generations from `<bos>` (tokens) among grammar
+    /// runs (of `position`, if given).
+    MedianValidPrefix {
+        #[serde(default)]
+        position: Option<Position>,
+    },
+    /// Lowest KL(p* ‖ q) in nats per token among grammar runs (of `position`, if given).
+    Kl {
+        #[serde(default)]
+        position: Option<Position>,
+    },
     /// Best generation accuracy of rotary runs minus that of absolute-position runs, on one
     /// dataset. Undecided (not measured) when both are 0: a tie at zero says nothing.
     RotaryMinusAbsoluteAccuracy {},
@@ -77,27 +93,43 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         .iter()
         .filter_map(|m| measured(m).map(|g| (*m, g)))
         .collect();
+    // The best run of `position` (any, if `None`) by `key`, reported as `value`.
+    let best_of = |position: Option<Position>,
+                   key: &dyn Fn(&GrammarMetrics) -> f64,
+                   value: &dyn Fn(&GrammarMetrics) -> f64| {
+        let eligible = grammar
+            .iter()
+            .filter(|(m, _)| position.is_none_or(|p| m.spec.model.position == p));
+        match best(eligible, key) {
+            Some((m, g)) => Estimate::of(
+                value(g),
+                format!(
+                    "{} (accuracy {} of {} samples; cut{} {:.3}; median valid prefix {}; KL {:.4})",
+                    m.label(),
+                    (g.accuracy * g.samples as f64).round(),
+                    g.samples,
+                    g.cut,
+                    g.cut_accuracy,
+                    g.median_valid_prefix,
+                    g.kl
+                ),
+            ),
+            None => Estimate::none("no grammar runs"),
+        }
+    };
     match *estimator {
         Estimator::GenerationAccuracy { position } => {
-            let eligible = grammar
-                .iter()
-                .filter(|(m, _)| position.is_none_or(|p| m.spec.model.position == p));
-            match best(eligible, |g| g.accuracy) {
-                Some((m, g)) => Estimate::of(
-                    g.accuracy,
-                    format!(
-                        "{} ({} of {} samples; cut{} {:.3}; KL {:.4})",
-                        m.label(),
-                        (g.accuracy * g.samples as f64).round(),
-                        g.samples,
-                        g.cut,
-                        g.cut_accuracy,
-                        g.kl
-                    ),
-                ),
-                None => Estimate::none("no grammar runs"),
-            }
+            best_of(position, &|g| g.accuracy, &|g| g.accuracy)
         }
+        Estimator::CutAccuracy { position } => {
+            best_of(position, &|g| g.cut_accuracy, &|g| g.cut_accuracy)
+        }
+        Estimator::MedianValidPrefix { position } => best_of(
+            position,
+            &|g| g.median_valid_prefix,
+            &|g| g.median_valid_prefix,
+        ),
+        Estimator::Kl { position } => best_of(position, &|g| -g.kl, &|g| g.kl),
         Estimator::RotaryMinusAbsoluteAccuracy {} => {
             rotary_vs_absolute(&grammar, |rotary, absolute| {
                 let (r, rg) = best(rotary.iter().copied(), |g| g.accuracy)?;

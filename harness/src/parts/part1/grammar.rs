@@ -2,6 +2,8 @@
 //!
 //! * generation accuracy: the share of sentences sampled from `<bos>` at temperature 1 that the
 //!   grammar accepts (whole sentence, no partial credit);
+//! * valid-prefix length: how many tokens a generation from `<bos>` stays in the language, i.e.
+//!   the longest prefix that some sentence starts with (median over generations);
 //! * cut-c accuracy: the same, continuing the first c tokens of held-out sentences;
 //! * KL(p* ‖ q): at every position of held-out sentences, the exact next-token distribution over
 //!   {EOS, terminals} against the model's, both smoothed with ε = 1e-5 and renormalised, averaged
@@ -40,6 +42,9 @@ pub struct GrammarMetrics {
     pub accuracy: f64,
     /// Generations that reached the context length without `<eos>` (counted as wrong).
     pub unfinished: usize,
+    /// Median over generations from `<bos>` of the longest prefix that a sentence starts with.
+    #[serde(default)]
+    pub median_valid_prefix: f64,
     pub cut: usize,
     pub cut_samples: usize,
     pub cut_accuracy: f64,
@@ -158,6 +163,27 @@ fn finished_terminals(
         .chain(&generation.tokens)
         .map(|&id| corpus.terminal(id))
         .collect()
+}
+
+/// How many tokens of a generation from `<bos>` some sentence starts with (a token that is not a
+/// terminal ends the valid prefix).
+fn valid_prefix(corpus: &CfgCorpus, generation: &Generation) -> usize {
+    let terminals: Vec<u32> = generation
+        .tokens
+        .iter()
+        .map_while(|&id| corpus.terminal(id))
+        .collect();
+    exact::valid_prefix_length(corpus.grammar(), &terminals)
+}
+
+/// The median of `values` (0 when empty).
+fn median(mut values: Vec<usize>) -> f64 {
+    values.sort_unstable();
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2] as f64,
+        n => (values[n / 2 - 1] + values[n / 2]) as f64 / 2.0,
+    }
 }
 
 /// KL(p ‖ q) after smoothing both with ε and renormalising.
@@ -328,6 +354,7 @@ pub fn measure(
         samples: from_bos.len(),
         accuracy: correct as f64 / samples,
         unfinished: from_bos.iter().filter(|g| !g.finished).count(),
+        median_valid_prefix: median(from_bos.iter().map(|g| valid_prefix(corpus, g)).collect()),
         cut: settings.cut,
         cut_samples: prompts.len(),
         cut_accuracy: cut_correct as f64 / prompts.len().max(1) as f64,
@@ -405,6 +432,40 @@ mod tests {
             };
             assert!(!correct(&[], &with_pad));
         }
+    }
+
+    /// A sentence is valid to its end; a corruption (a token no sentence continues with there, or
+    /// `<pad>`) ends the valid prefix just before it.
+    #[test]
+    fn valid_prefixes_end_at_the_first_mistake() {
+        let spec = crate::spec::CfgSpec {
+            name: "t".into(),
+            grammar: "cfg3b".into(),
+            sentences: 4,
+            sha256: None,
+        };
+        let corpus = CfgCorpus::new(&spec, 3);
+        let grammar = corpus.grammar();
+        let generation = |terminals: &[u32]| Generation {
+            tokens: corpus.encode(terminals),
+            finished: true,
+            log_q: 0.0,
+        };
+        for index in 0..4 {
+            let sentence = corpus.sentence(index);
+            assert_eq!(valid_prefix(&corpus, &generation(&sentence)), sentence.len());
+            let at = 40;
+            let p = exact::NextToken::new(grammar, &sentence).distribution(at).unwrap();
+            let wrong = (1..p.len()).find(|&t| p[t] == 0.0).expect("a terminal cannot follow");
+            let mut corrupted = sentence.clone();
+            corrupted[at] = wrong as u32;
+            assert_eq!(valid_prefix(&corpus, &generation(&corrupted)), at);
+            let mut padded = generation(&sentence);
+            padded.tokens[at] = corpus.vocab().pad();
+            assert_eq!(valid_prefix(&corpus, &padded), at);
+        }
+        assert_eq!(median(vec![5, 1, 9]), 5.0);
+        assert_eq!(median(vec![4, 1, 9, 6]), 5.0);
     }
 
     #[test]

@@ -73,8 +73,13 @@ impl Part for Part1 {
     fn brief(&self, manifest: &Manifest) -> String {
         match measured(manifest) {
             Some(g) => format!(
-                "P {} accuracy {:.3} cut{} {:.3} KL {:.4}",
-                manifest.parameters, g.accuracy, g.cut, g.cut_accuracy, g.kl
+                "P {} accuracy {:.3} cut{} {:.3} valid prefix {} KL {:.4}",
+                manifest.parameters,
+                g.accuracy,
+                g.cut,
+                g.cut_accuracy,
+                g.median_valid_prefix,
+                g.kl
             ),
             None => "no grammar measurements".into(),
         }
@@ -84,6 +89,7 @@ impl Part for Part1 {
         &[
             "accuracy",
             "cut accuracy",
+            "median valid prefix (tokens)",
             "KL (nats/token)",
             "entropy gen / grammar (bits)",
             "mean length",
@@ -99,6 +105,7 @@ impl Part for Part1 {
         vec![
             format!("{} ({} samples)", number(g.accuracy, 3), g.samples),
             format!("{} (cut{})", number(g.cut_accuracy, 3), g.cut),
+            number(g.median_valid_prefix, 1),
             number(g.kl, 4),
             format!(
                 "{} / {}",
@@ -142,7 +149,9 @@ impl Part for Part1 {
          continuing the first c tokens of held-out sentences. KL(p* ‖ q): exact next-token \
          distribution over {EOS, terminals} against the model's, both smoothed with ε = 1e-5, \
          averaged over every position of held-out sentences. Entropy: mean −log₂ q over the \
-         model's own samples against the grammar's exact sentence entropy."
+         model's own samples against the grammar's exact sentence entropy. Valid prefix: the longest \
+         prefix of a generation from <bos> that some sentence of the grammar starts with (median \
+         over generations)."
     }
 
     fn estimators_schema(&self) -> schemars::Schema {
