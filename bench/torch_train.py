@@ -32,7 +32,17 @@ class Block(nn.Module):
         self.heads, self.hd = heads, d // heads
         norm = nn.LayerNorm if cfg["norm"] == "layer-norm" else nn.RMSNorm
         self.ln1 = norm(d, eps=1e-5)
-        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.uniform = cfg["position"] == "uniform"
+        # Uniform attention (Part 1's GPT_uni) projects values only: head h (1-based) averages the
+        # last 2^h - 1 positions, its own included.
+        self.qkv = nn.Linear(d, d if self.uniform else 3 * d)
+        self.proj = nn.Linear(d, d)
+        if self.uniform:
+            t = torch.arange(context)
+            gap = t[:, None] - t[None, :]
+            windows = torch.tensor([2 ** (h + 1) - 1 for h in range(heads)])[:, None, None]
+            mask = (gap >= 0) & (gap < windows)
+            self.register_buffer("average", mask / mask.sum(-1, keepdim=True), persistent=False)
         self.mlp_kind = cfg["mlp"]
         hidden = round(d * cfg["mlp_ratio"])
         if self.mlp_kind == "gelu":
@@ -65,9 +75,12 @@ class Block(nn.Module):
 
     def forward(self, x):
         b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
-        q, k, v = (z.view(b, t, self.heads, self.hd).transpose(1, 2) for z in (q, k, v))
-        y = F.scaled_dot_product_attention(self.rotate(q), self.rotate(k), v, is_causal=True)
+        heads = lambda z: z.view(b, t, self.heads, self.hd).transpose(1, 2)
+        if self.uniform:
+            y = self.average[:, :t, :t] @ heads(self.qkv(self.ln1(x)))
+        else:
+            q, k, v = (heads(z) for z in self.qkv(self.ln1(x)).split(d, dim=2))
+            y = F.scaled_dot_product_attention(self.rotate(q), self.rotate(k), v, is_causal=True)
         x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))
         if self.mlp_kind == "gelu":
             x = x + self.down(F.gelu(self.up(self.ln2(x))))

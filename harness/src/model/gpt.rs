@@ -174,10 +174,54 @@ impl Mlp {
     }
 }
 
+/// Part 1's uniform attention: head h (1-based) averages the values of the last 2^h − 1
+/// positions, its own included (see [`Position::Uniform`]).
+#[derive(Module, Debug)]
+pub struct UniformAttention {
+    /// `[heads, context, context]`: row t of head h holds 1/n over the n positions it averages.
+    weights: Tensor<3>,
+}
+
+impl UniformAttention {
+    fn new(heads: usize, context: usize, device: &Device) -> Self {
+        let mut weights = vec![0.0f32; heads * context * context];
+        for h in 0..heads {
+            let window = (1usize << (h + 1).min(62)) - 1;
+            for t in 0..context {
+                let first = (t + 1).saturating_sub(window);
+                let share = 1.0 / (t + 1 - first) as f32;
+                let row = (h * context + t) * context;
+                weights[row + first..=row + t].fill(share);
+            }
+        }
+        let data = TensorData::new(weights, [heads, context, context]);
+        Self {
+            weights: Tensor::from_data(data, device),
+        }
+    }
+
+    /// Averages `v` (`[batch, heads, time, head_dim]`, positions `end − time..end`) over the
+    /// windows, reading the values of positions `0..end` from `all_v` (`[batch, heads, end,
+    /// head_dim]`; `v` itself without a cache).
+    fn apply(&self, all_v: Tensor<4>, time: usize) -> Tensor<4> {
+        let end = all_v.dims()[2];
+        let weights = self
+            .weights
+            .clone()
+            .slice([0..self.weights.dims()[0], end - time..end, 0..end])
+            .unsqueeze::<4>();
+        weights.matmul(all_v)
+    }
+}
+
+/// How positions mix in attention: rotary queries and keys, or uniform attention (neither for
+/// absolute positions).
+type Mixing<'a> = (Option<&'a Rotary>, Option<&'a UniformAttention>);
+
 #[derive(Module, Debug)]
 pub struct Block {
     attention_norm: Normalization,
-    /// Query, key and value in one matrix `d → 3d`.
+    /// Query, key and value in one matrix `d → 3d`; values only (`d → d`) for uniform attention.
     qkv: Linear,
     projection: Linear,
     mlp_norm: Option<Normalization>,
@@ -192,13 +236,26 @@ impl Block {
     fn attend(
         &self,
         x: Tensor<3>,
-        rotary: Option<&Rotary>,
+        (rotary, uniform): Mixing,
         offset: usize,
         cache: Option<&mut LayerCache>,
     ) -> Tensor<3> {
         let [batch, time, d] = x.dims();
         let head_dim = d / self.heads;
         let qkv = dense(&self.qkv, x);
+        let heads = |t: Tensor<3>| {
+            t.reshape([batch, time, self.heads, head_dim])
+                .swap_dims(1, 2)
+        };
+        let merge = |y: Tensor<4>| y.swap_dims(1, 2).reshape([batch, time, d]);
+        if let Some(uniform) = uniform {
+            let v = heads(qkv);
+            let all_v = match cache {
+                Some(cache) => cache.append(v.clone(), v, offset).1,
+                None => v,
+            };
+            return dense(&self.projection, merge(uniform.apply(all_v, time)));
+        }
         if cache.is_none() {
             let tables = rotary.filter(|r| r.dims > 0).map(|r| r.plain.clone());
             if let Some(y) = fused::attention(&qkv, self.heads, tables) {
@@ -206,10 +263,6 @@ impl Block {
             }
         }
         let mut qkv = qkv.chunk(3, 2);
-        let heads = |t: Tensor<3>| {
-            t.reshape([batch, time, self.heads, head_dim])
-                .swap_dims(1, 2)
-        };
         let (v, k, q) = (
             heads(qkv.pop().unwrap()),
             heads(qkv.pop().unwrap()),
@@ -234,20 +287,18 @@ impl Block {
             softcap: None,
             is_causal: time > 1,
         };
-        let y = attention(q, k, v, None, None, causal)
-            .swap_dims(1, 2)
-            .reshape([batch, time, d]);
+        let y = merge(attention(q, k, v, None, None, causal));
         dense(&self.projection, y)
     }
 
     fn forward(
         &self,
         x: Tensor<3>,
-        rotary: Option<&Rotary>,
+        mixing: Mixing,
         offset: usize,
         cache: Option<&mut LayerCache>,
     ) -> Tensor<3> {
-        let x = x.clone() + self.attend(normalize(&self.attention_norm, x), rotary, offset, cache);
+        let x = x.clone() + self.attend(normalize(&self.attention_norm, x), mixing, offset, cache);
         match (&self.mlp_norm, &self.mlp) {
             (Some(norm), Some(mlp)) => x.clone() + mlp.forward(normalize(norm, x)),
             _ => x,
@@ -323,6 +374,7 @@ pub struct Gpt {
     /// Absent when the output layer is tied to the token embedding.
     output: Option<Linear>,
     rotary: Option<Rotary>,
+    uniform: Option<UniformAttention>,
 }
 
 impl Gpt {
@@ -353,7 +405,7 @@ impl Gpt {
                 };
                 Block {
                     attention_norm: norm(config.norm, d, device),
-                    qkv: linear(d, 3 * d, true, device),
+                    qkv: linear(d, config.attention_inputs(), true, device),
                     projection: linear(d, d, true, device),
                     mlp_norm: mlp.is_some().then(|| norm(config.norm, d, device)),
                     mlp,
@@ -369,6 +421,8 @@ impl Gpt {
             output: (!config.tie_embeddings).then(|| linear(d, vocab, false, device)),
             rotary: (config.position == Position::Rotary)
                 .then(|| Rotary::new(config.rotary_dims(), context, device)),
+            uniform: (config.position == Position::Uniform)
+                .then(|| UniformAttention::new(config.heads, context, device)),
         };
         model.map(&mut SequentialIds(0))
     }
@@ -401,7 +455,8 @@ impl Gpt {
         }
         for (i, block) in self.blocks.iter().enumerate() {
             let layer = cache.as_deref_mut().map(|c| &mut c.layers[i]);
-            x = block.forward(x, self.rotary.as_ref(), offset, layer);
+            let mixing = (self.rotary.as_ref(), self.uniform.as_ref());
+            x = block.forward(x, mixing, offset, layer);
         }
         if let Some(cache) = cache {
             cache.length += time;
@@ -480,12 +535,45 @@ impl Gpt {
 mod tests {
     use super::*;
 
+    /// Head h (1-based) of uniform attention is the mean of the values of the last 2^h − 1
+    /// positions up to its own, written out.
+    #[test]
+    fn uniform_attention_averages_the_last_positions_of_each_head() {
+        let device = Device::flex();
+        let (heads, time, head_dim) = (3, 9, 2);
+        let values: Vec<f32> = (0..heads * time * head_dim)
+            .map(|i| ((i * 37) % 11) as f32 - 5.0)
+            .collect();
+        let v = Tensor::<4>::from_data(
+            TensorData::new(values.clone(), [1, heads, time, head_dim]),
+            &device,
+        );
+        let got = UniformAttention::new(heads, 12, &device)
+            .apply(v, time)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for h in 0..heads {
+            let window = (1 << (h + 1)) - 1;
+            for t in 0..time {
+                let first = (t + 1).saturating_sub(window);
+                for i in 0..head_dim {
+                    let at = |s: usize| values[(h * time + s) * head_dim + i];
+                    let want = (first..=t).map(at).sum::<f32>() / (t + 1 - first) as f32;
+                    let value = got[(h * time + t) * head_dim + i];
+                    assert!((value - want).abs() < 1e-5, "head {h} t {t}: {value} vs {want}");
+                }
+            }
+        }
+    }
+
     /// Decoding with the cache (a prompt, then one token at a time) gives the logits of one full
     /// forward pass, for both position encodings.
     #[test]
     fn cached_decoding_matches_the_full_forward_pass() {
         let device = Device::flex();
-        for position in [Position::Rotary, Position::Absolute] {
+        for position in [Position::Rotary, Position::Absolute, Position::Uniform] {
             let mut config = ModelConfig::gpt2(2, 2, 16);
             config.position = position;
             config.rotary_fraction = 1.0;

@@ -19,6 +19,11 @@ pub enum Position {
     Rotary,
     /// A learned absolute position embedding added to the token embedding (original GPT-2).
     Absolute,
+    /// Part 1's GPT_uni: no position embedding and no learned attention. Head h (1-based)
+    /// averages the values of the last 2^h − 1 positions, its own included (all of them while
+    /// fewer precede it); only values and the output are projected. Heads must be few enough
+    /// that 2^h − 1 stays a sensible window (the widest head sees 2^heads − 1 positions).
+    Uniform,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -103,7 +108,16 @@ impl ModelConfig {
                 let dims = (self.head_dim() as f64 * self.rotary_fraction) as usize;
                 dims - dims % 2
             }
-            Position::Absolute => 0,
+            Position::Absolute | Position::Uniform => 0,
+        }
+    }
+
+    /// Width of the projection in front of attention: queries, keys and values, or values only
+    /// for uniform attention.
+    pub fn attention_inputs(&self) -> usize {
+        match self.position {
+            Position::Uniform => self.d_model,
+            Position::Rotary | Position::Absolute => 3 * self.d_model,
         }
     }
 
@@ -149,7 +163,8 @@ impl ModelConfig {
             Norm::LayerNorm => 2 * d,
             Norm::RmsNorm => d,
         };
-        let attention = d * 3 * d + 3 * d + d * d + d;
+        let inputs = self.attention_inputs() as u64;
+        let attention = d * inputs + inputs + d * d + d;
         let mlp = match self.mlp {
             Mlp::Gelu => d * hidden + hidden + hidden * d + d,
             Mlp::GatedSilu => 3 * d * hidden,
