@@ -41,6 +41,9 @@ pub enum Estimator {
     RotaryMinusAbsoluteAccuracy {},
     /// Lowest KL(p* ‖ q) of absolute-position runs divided by that of rotary runs, on one dataset.
     AbsoluteOverRotaryKl {},
+    /// Lowest KL(p* ‖ q) of uniform-attention runs divided by that of rotary runs, on one
+    /// dataset.
+    UniformOverRotaryKl {},
 }
 
 type Measured<'a> = (&'a Manifest, GrammarMetrics);
@@ -53,9 +56,10 @@ fn best<'a, 'b>(
     runs.max_by(|a, b| key(&a.1).total_cmp(&key(&b.1)))
 }
 
-/// Compares rotary with absolute-position runs dataset by dataset: `compare` gets both groups'
-/// runs and returns a value and its explanation; the largest value over datasets wins.
-fn rotary_vs_absolute(
+/// Compares rotary runs with the runs of position `other` dataset by dataset: `compare` gets both
+/// groups' runs and returns a value and its explanation; the largest value over datasets wins.
+fn rotary_vs(
+    other: Position,
     runs: &[Measured],
     compare: impl Fn(&[&Measured], &[&Measured]) -> Option<(f64, String)>,
 ) -> Estimate {
@@ -69,11 +73,11 @@ fn rotary_vs_absolute(
                 .filter(|(m, _)| m.spec.model.position == position)
                 .collect()
         };
-        let (rotary, absolute) = (of(Position::Rotary), of(Position::Absolute));
-        if rotary.is_empty() || absolute.is_empty() {
+        let (rotary, others) = (of(Position::Rotary), of(other));
+        if rotary.is_empty() || others.is_empty() {
             continue;
         }
-        match compare(&rotary, &absolute) {
+        match compare(&rotary, &others) {
             Some(result) => found.push(result),
             None => undecided.push(dataset),
         }
@@ -84,7 +88,9 @@ fn rotary_vs_absolute(
             "no signal on {}: both at zero",
             undecided.join(", ")
         )),
-        None => Estimate::none("needs rotary and absolute runs on one grammar"),
+        None => Estimate::none(format!(
+            "needs rotary and {other:?} runs on one grammar"
+        )),
     }
 }
 
@@ -131,7 +137,7 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         ),
         Estimator::Kl { position } => best_of(position, &|g| -g.kl, &|g| g.kl),
         Estimator::RotaryMinusAbsoluteAccuracy {} => {
-            rotary_vs_absolute(&grammar, |rotary, absolute| {
+            rotary_vs(Position::Absolute, &grammar, |rotary, absolute| {
                 let (r, rg) = best(rotary.iter().copied(), |g| g.accuracy)?;
                 let (a, ag) = best(absolute.iter().copied(), |g| g.accuracy)?;
                 (rg.accuracy > 0.0 || ag.accuracy > 0.0).then(|| {
@@ -148,21 +154,27 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
                 })
             })
         }
-        Estimator::AbsoluteOverRotaryKl {} => rotary_vs_absolute(&grammar, |rotary, absolute| {
-            let (r, rg) = best(rotary.iter().copied(), |g| -g.kl)?;
-            let (a, ag) = best(absolute.iter().copied(), |g| -g.kl)?;
-            (rg.kl > 0.0).then(|| {
-                (
-                    ag.kl / rg.kl,
-                    format!(
-                        "KL {:.4} ({}) / {:.4} ({})",
-                        ag.kl,
-                        a.label(),
-                        rg.kl,
-                        r.label()
-                    ),
-                )
-            })
-        }),
+        Estimator::AbsoluteOverRotaryKl {} => kl_ratio_to_rotary(Position::Absolute, &grammar),
+        Estimator::UniformOverRotaryKl {} => kl_ratio_to_rotary(Position::Uniform, &grammar),
     }
+}
+
+/// The lowest KL of `other`'s runs over the lowest KL of rotary runs.
+fn kl_ratio_to_rotary(other: Position, grammar: &[Measured]) -> Estimate {
+    rotary_vs(other, grammar, |rotary, others| {
+        let (r, rg) = best(rotary.iter().copied(), |g| -g.kl)?;
+        let (o, og) = best(others.iter().copied(), |g| -g.kl)?;
+        (rg.kl > 0.0).then(|| {
+            (
+                og.kl / rg.kl,
+                format!(
+                    "KL {:.4} ({}) / {:.4} ({})",
+                    og.kl,
+                    o.label(),
+                    rg.kl,
+                    r.label()
+                ),
+            )
+        })
+    })
 }
