@@ -444,7 +444,24 @@ impl Gpt {
         self.forward_at(tokens, Some(cache))
     }
 
-    fn forward_at(&self, tokens: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
+    /// The last block's output `[batch, time, d]` (before the final norm) for token ids
+    /// `[batch, time]`: what Part 1's probes read.
+    pub fn hidden_states(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        self.residual_stream(tokens, None)
+    }
+
+    fn forward_at(&self, tokens: Tensor<2, Int>, cache: Option<&mut KvCache>) -> Tensor<3> {
+        let x = normalize(&self.final_norm, self.residual_stream(tokens, cache));
+        match &self.output {
+            Some(output) => dense(output, x),
+            // One product over all rows, as in `dense` (a broadcast `matmul` would also sum one
+            // weight gradient per sequence).
+            None => project_rows(x, self.token_embedding.weight.val().transpose(), None),
+        }
+    }
+
+    /// Embeddings through every block.
+    fn residual_stream(&self, tokens: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
         let [_, time] = tokens.dims();
         let offset = cache.as_ref().map_or(0, |c| c.length);
         let mut x = self.token_embedding.forward(tokens.clone());
@@ -461,13 +478,7 @@ impl Gpt {
         if let Some(cache) = cache {
             cache.length += time;
         }
-        let x = normalize(&self.final_norm, x);
-        match &self.output {
-            Some(output) => dense(output, x),
-            // One product over all rows, as in `dense` (a broadcast `matmul` would also sum one
-            // weight gradient per sequence).
-            None => project_rows(x, self.token_embedding.weight.val().transpose(), None),
-        }
+        x
     }
 
     /// Cross-entropy (nats) of each target token, `[batch, time]`.

@@ -30,6 +30,14 @@ pub struct GrammarEval {
     pub kl_sentences: usize,
     #[serde(default = "one")]
     pub temperature: f64,
+    /// Held-out sentences for the parse-tree probes (half fit them, half score them); 0 skips
+    /// the probes (Part 1, §4–5).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub probe_sentences: usize,
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
 }
 
 fn five_hundred() -> usize {
@@ -53,6 +61,7 @@ impl Default for GrammarEval {
             cut_samples: five_hundred(),
             kl_sentences: one_hundred(),
             temperature: one(),
+            probe_sentences: 0,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! from.
 
 use super::Grammar;
+use super::parse::Parsed;
 use crate::data::{Doc, DocSource, Vocab};
 use crate::spec::CfgSpec;
 
@@ -59,6 +60,11 @@ impl CfgCorpus {
     /// Sentence `index` as terminal ids (the stream the training documents come from).
     pub fn sentence(&self, index: u64) -> Vec<u32> {
         self.grammar.sample(self.seed, index)
+    }
+
+    /// Sentence `index` with its parse tree.
+    pub fn parsed(&self, index: u64) -> Parsed {
+        self.grammar.sample_parsed(self.seed, index)
     }
 }
 

@@ -16,6 +16,7 @@
 pub mod corpus;
 pub mod exact;
 pub mod mt19937;
+pub mod parse;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -330,10 +331,14 @@ impl Grammar {
 
     /// Sentence `index` of the project's seeded stream for this grammar (random access).
     pub fn sample(&self, seed: u64, index: u64) -> Vec<u32> {
-        let mut rng = StreamKey::new(seed, &["cfg", &self.name]).rng(index, 0);
         let mut sentence = Vec::new();
-        self.sample_into(&mut rng, &mut sentence);
+        self.sample_into(&mut self.sentence_rng(seed, index), &mut sentence);
         sentence
+    }
+
+    /// The random source of sentence `index` of seed `seed`.
+    fn sentence_rng(&self, seed: u64, index: u64) -> ChaCha8Rng {
+        StreamKey::new(seed, &["cfg", &self.name]).rng(index, 0)
     }
 }
 

@@ -6,7 +6,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::grammar::GrammarMetrics;
-use super::measured;
+use super::probe::ProbeMetrics;
+use super::{measured, probed};
 use crate::parts::Estimate;
 use crate::run::Manifest;
 use crate::spec::Position;
@@ -44,6 +45,20 @@ pub enum Estimator {
     /// Lowest KL(p* ‖ q) of uniform-attention runs divided by that of rotary runs, on one
     /// dataset.
     UniformOverRotaryKl {},
+    /// The parse-tree probe's ancestor accuracy on the `levels` deepest non-terminal levels:
+    /// the lowest of them, for the run (of `position`, if given) where it is highest.
+    ProbeAccuracy {
+        levels: usize,
+        #[serde(default)]
+        position: Option<Position>,
+    },
+    /// The same levels' ancestor accuracy minus the control's (the probe on a randomly
+    /// initialised model of the same shape): the smallest gap, for the best run.
+    ProbeOverControl {
+        levels: usize,
+        #[serde(default)]
+        position: Option<Position>,
+    },
 }
 
 type Measured<'a> = (&'a Manifest, GrammarMetrics);
@@ -154,6 +169,12 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
                 })
             })
         }
+        Estimator::ProbeAccuracy { levels, position } => {
+            probe_estimate(runs, position, levels, |p, l| p.ancestor[l])
+        }
+        Estimator::ProbeOverControl { levels, position } => {
+            probe_estimate(runs, position, levels, |p, l| p.ancestor[l] - p.ancestor_control[l])
+        }
         Estimator::AbsoluteOverRotaryKl {} => kl_ratio_to_rotary(Position::Absolute, &grammar),
         Estimator::UniformOverRotaryKl {} => kl_ratio_to_rotary(Position::Uniform, &grammar),
     }
@@ -177,4 +198,46 @@ fn kl_ratio_to_rotary(other: Position, grammar: &[Measured]) -> Estimate {
             )
         })
     })
+}
+
+/// The smallest `value(probe, level)` over the `levels` deepest probed levels, for the run (of
+/// `position`) where that smallest value is largest.
+fn probe_estimate(
+    runs: &[&Manifest],
+    position: Option<Position>,
+    levels: usize,
+    value: impl Fn(&ProbeMetrics, usize) -> f64,
+) -> Estimate {
+    let worst = |p: &ProbeMetrics| -> Option<f64> {
+        let probed = p.ancestor.len();
+        (levels >= 1 && levels <= probed).then(|| {
+            (probed - levels..probed)
+                .map(|l| value(p, l))
+                .fold(f64::INFINITY, f64::min)
+        })
+    };
+    let best = runs
+        .iter()
+        .filter(|m| position.is_none_or(|p| m.spec.model.position == p))
+        .filter_map(|m| probed(m).and_then(|p| Some((worst(&p)?, *m, p))))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((v, m, p)) => {
+            let list = |values: &[f64]| {
+                let shown: Vec<String> = values.iter().map(|v| format!("{v:.3}")).collect();
+                shown.join(", ")
+            };
+            Estimate::of(
+                v,
+                format!(
+                    "{}: ancestor accuracy by level 1.. {} (control {}); {} deepest levels",
+                    m.label(),
+                    list(&p.ancestor),
+                    list(&p.ancestor_control),
+                    levels
+                ),
+            )
+        }
+        None => Estimate::none(format!("no run probed at {levels} levels")),
+    }
 }

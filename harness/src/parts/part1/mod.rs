@@ -4,18 +4,24 @@
 //! [`claims`].
 
 mod claims;
+mod curve;
 mod grammar;
+mod probe;
 
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
 use super::{Estimate, Measured, Part};
 use crate::data::cfg::corpus::CfgCorpus;
-use crate::figure::Figure;
+use crate::data::DocSource;
+use crate::figure::{Figure, Line};
+use crate::model::Gpt;
 use crate::run::{Manifest, Run};
 use crate::spec::{Claim, DatasetSpec, Invalid, Position, Suite};
 use crate::train::Trained;
 use grammar::GrammarMetrics;
+use curve::LearningCurve;
+use probe::ProbeMetrics;
 
 pub struct Part1;
 
@@ -23,6 +29,30 @@ pub struct Part1;
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Measurements {
     pub grammar: GrammarMetrics,
+    /// The parse-tree probes, when the scale asks for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeMetrics>,
+    /// Excess training loss against tokens seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<LearningCurve>,
+}
+
+/// KL levels the learning-curve figure marks: the cpu claim's bound, and about where half of
+/// cfg3b's ~276-token sentences come out whole (e^(−276 · 0.0025) ≈ 0.5).
+const KL_MARKS: [f64; 2] = [0.02, 0.0025];
+
+/// A manifest's learning curve.
+fn curve_of(manifest: &Manifest) -> Option<LearningCurve> {
+    super::measurements::<Measurements>(manifest).and_then(|m| m.curve)
+}
+
+/// Probe sentences are held-out sentences from index `sentences + PROBE_OFFSET` on, clear of
+/// the generation prompts and KL sentences (which start at `sentences`).
+const PROBE_OFFSET: u64 = 1 << 20;
+
+/// A manifest's probe metrics.
+fn probed(manifest: &Manifest) -> Option<ProbeMetrics> {
+    super::measurements::<Measurements>(manifest).and_then(|m| m.probe)
 }
 
 /// A manifest's grammar metrics.
@@ -57,16 +87,37 @@ impl Part for Part1 {
             bail!("dataset `{}` is not a grammar", run.spec.dataset.name());
         };
         let corpus = CfgCorpus::new(spec, run.spec.seed);
+        let settings = run.evaluation.grammar.clone().unwrap_or_default();
+        let context = run.spec.recipe.context;
         let (grammar, verifier_ms) = grammar::measure(
             &trained.model,
             &corpus,
-            &run.evaluation.grammar.clone().unwrap_or_default(),
-            run.spec.recipe.context,
+            &settings,
+            context,
             run.spec.seed,
             progress,
         );
+        let probe = (settings.probe_sentences > 0).then(|| {
+            // The control: the same shape, freshly initialised, never trained.
+            let device = trained.model.device();
+            device.seed(run.spec.training_seed() ^ PROBE_OFFSET);
+            let control = Gpt::new(&run.spec.model, corpus.vocab().len(), context, &device);
+            let first = spec.sentences + PROBE_OFFSET;
+            let sentences = settings.probe_sentences;
+            probe::measure(&trained.model, &control, &corpus, first, sentences, context)
+        });
+        let recipe = &run.spec.recipe;
+        let floor = grammar.grammar_entropy_bits * std::f64::consts::LN_2
+            / (grammar.expected_length + 1.0);
+        let tokens_per_step = (recipe.batch * recipe.context) as f64;
+        let curve = LearningCurve::new(&trained.report.losses, tokens_per_step, floor);
+        let measurements = Measurements {
+            grammar,
+            probe,
+            curve: Some(curve),
+        };
         Ok(Measured {
-            measurements: serde_json::to_value(Measurements { grammar })?,
+            measurements: serde_json::to_value(measurements)?,
             timings: [("verifier_ms".to_owned(), verifier_ms)].into(),
         })
     }
@@ -95,6 +146,8 @@ impl Part for Part1 {
             "entropy gen / grammar (bits)",
             "mean length",
             "unfinished",
+            "probe: ancestor accuracy by level, trained / control",
+            "tokens to KL 0.02 / 0.0025 (trend)",
         ]
     }
 
@@ -119,6 +172,19 @@ impl Part for Part1 {
                 number(g.expected_length, 1)
             ),
             g.unfinished.to_string(),
+            probed(manifest).map_or("—".into(), |p| {
+                let levels: Vec<String> = p
+                    .ancestor
+                    .iter()
+                    .zip(&p.ancestor_control)
+                    .map(|(a, c)| format!("{a:.2}/{c:.2}"))
+                    .collect();
+                levels.join(" · ")
+            }),
+            curve_of(manifest).map_or("—".into(), |c| {
+                let reach = |kl: f64| c.tokens_to_reach(kl).map_or("—".into(), |t| format!("{t:.2e}"));
+                format!("{} / {}", reach(KL_MARKS[0]), reach(KL_MARKS[1]))
+            }),
         ]
     }
 
@@ -131,7 +197,7 @@ impl Part for Part1 {
                 .collect();
             (name.to_owned(), points)
         };
-        vec![Figure {
+        let mut figures = vec![Figure {
             name: "kl-vs-parameters".into(),
             title: "KL(p* ‖ q) per token vs parameters (lower is better)".into(),
             x_label: "parameters P".into(),
@@ -142,7 +208,45 @@ impl Part for Part1 {
                 series(Position::Uniform, "uniform attention"),
             ],
             lines: Vec::new(),
-        }]
+        }];
+        let curves: Vec<(String, LearningCurve)> = manifests
+            .iter()
+            .filter_map(|m| curve_of(m).map(|c| (m.model_name.clone(), c)))
+            .collect();
+        if !curves.is_empty() {
+            let mut lines: Vec<Line> = KL_MARKS
+                .iter()
+                .map(|&kl| Line {
+                    name: format!("KL {kl}"),
+                    factor: kl,
+                    power: 0.0,
+                    series: None,
+                })
+                .collect();
+            for (i, (label, curve)) in curves.iter().enumerate() {
+                if let Some((factor, power)) = curve.fit {
+                    lines.push(Line {
+                        name: format!("trend {label}: t^{power:.2}"),
+                        factor,
+                        power,
+                        series: Some(i),
+                    });
+                }
+            }
+            figures.push(Figure {
+                name: "excess-loss-vs-tokens".into(),
+                title: "Training loss minus the grammar's entropy (≈ KL per token) vs tokens seen"
+                    .into(),
+                x_label: "tokens seen".into(),
+                y_label: "excess loss (nats per token)".into(),
+                points: curves
+                    .into_iter()
+                    .map(|(label, c)| (label, c.points))
+                    .collect(),
+                lines,
+            });
+        }
+        figures
     }
 
     fn method(&self) -> &'static str {

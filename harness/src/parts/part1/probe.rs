@@ -1,0 +1,282 @@
+//! Linear probes of the parse tree (Part 1, arXiv:2305.13673, §4–5): does a trained GPT's last
+//! hidden layer encode, at each position, the non-terminal above the current terminal at every
+//! level of the tree, and whether that non-terminal ends there?
+//!
+//! Labels come from the sampler's own derivation ([`crate::data::cfg::parse`]). For each model
+//! the probe is fitted on the hidden states of one set of held-out sentences and scored on
+//! another. The same probe on a randomly initialised model of the same shape is the control: what
+//! a linear map can read off the tokens and positions alone, without anything learnt.
+//!
+//! plm's probe is a plain linear map per position, fitted by ridge-regularised least squares on
+//! one-hot labels (closed form, deterministic): the paper's probe also mixes a few neighbouring
+//! positions with learnt weights, so plm's can only read less.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::DocSource;
+use crate::data::cfg::corpus::CfgCorpus;
+use crate::data::cfg::parse::Parsed;
+use crate::model::Gpt;
+
+/// Sentences run through a model at once.
+const BATCH: usize = 32;
+/// Ridge strength relative to the mean diagonal of XᵀX.
+const RIDGE: f64 = 1e-4;
+
+/// Probe accuracies per non-terminal level 1..depth (level 0 is the root, above every position).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProbeMetrics {
+    pub fitted_positions: usize,
+    pub scored_positions: usize,
+    /// Accuracy of the ancestor probe, trained model and control.
+    pub ancestor: Vec<f64>,
+    pub ancestor_control: Vec<f64>,
+    /// Accuracy of the boundary probe (does the ancestor end here), trained model and control,
+    /// and the share of the commoner label (what always guessing it scores).
+    pub boundary: Vec<f64>,
+    pub boundary_control: Vec<f64>,
+    pub boundary_majority: Vec<f64>,
+}
+
+/// Probes `trained` and `control` on `sentences` held-out sentences from index `first` (the first
+/// half fits, the second half scores).
+pub fn measure(
+    trained: &Gpt,
+    control: &Gpt,
+    corpus: &CfgCorpus,
+    first: u64,
+    sentences: usize,
+    context: usize,
+) -> ProbeMetrics {
+    let parsed: Vec<Parsed> = (first..)
+        .map(|index| corpus.parsed(index))
+        .filter(|p| p.terminals.len() < context)
+        .take(sentences)
+        .collect();
+    let (fit, score) = parsed.split_at(parsed.len() / 2);
+    let labels = Labels::new(corpus, fit);
+    let test = Labels::new(corpus, score);
+    let probe = |model: &Gpt| {
+        let weights = least_squares(&features(model, corpus, fit), &labels.targets, labels.width);
+        test.accuracies(&features(model, corpus, score), &weights)
+    };
+    let ((ancestor, boundary), (ancestor_control, boundary_control)) =
+        (probe(trained), probe(control));
+    ProbeMetrics {
+        fitted_positions: labels.positions,
+        scored_positions: test.positions,
+        ancestor,
+        ancestor_control,
+        boundary,
+        boundary_control,
+        boundary_majority: test.boundary_majority(),
+    }
+}
+
+/// The last hidden layer at every terminal of `sentences` (after reading it), one row per
+/// terminal with a trailing 1 for the bias.
+fn features(model: &Gpt, corpus: &CfgCorpus, sentences: &[Parsed]) -> Vec<Vec<f64>> {
+    let device = model.device();
+    let (eos, pad) = (corpus.vocab().eos(), corpus.vocab().pad());
+    let mut rows = Vec::new();
+    for group in sentences.chunks(BATCH) {
+        let width = 1 + group.iter().map(|p| p.terminals.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(group.len() * width);
+        for sentence in group {
+            let mut row = vec![eos];
+            row.extend(corpus.encode(&sentence.terminals));
+            row.resize(width, pad);
+            ids.extend(row.iter().map(|&t| i64::from(t)));
+        }
+        let tokens = Tensor::<2, Int>::from_data(TensorData::new(ids, [group.len(), width]), &device);
+        let hidden = model.hidden_states(tokens);
+        let d = hidden.dims()[2];
+        let values: Vec<f32> = hidden
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 hidden states");
+        for (r, sentence) in group.iter().enumerate() {
+            for i in 0..sentence.terminals.len() {
+                let at = (r * width + i + 1) * d;
+                let mut row: Vec<f64> = values[at..at + d].iter().map(|&v| f64::from(v)).collect();
+                row.push(1.0);
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+/// One-hot targets of every probe, side by side: for each level 1..depth, one column per
+/// symbol of the level (the ancestor), then one column per level (the boundary).
+struct Labels {
+    positions: usize,
+    levels: Vec<Vec<u32>>,
+    width: usize,
+    /// `positions × width`, row-major.
+    targets: Vec<f64>,
+    /// Per position: the ancestor's column within its level, and the boundary, per level.
+    truth: Vec<Vec<(usize, bool)>>,
+}
+
+impl Labels {
+    fn new(corpus: &CfgCorpus, sentences: &[Parsed]) -> Self {
+        let grammar = corpus.grammar();
+        let levels: Vec<Vec<u32>> = (1..grammar.depth()).map(|l| grammar.level(l).to_vec()).collect();
+        let symbol_columns: usize = levels.iter().map(Vec::len).sum();
+        let width = symbol_columns + levels.len();
+        let (mut targets, mut truth) = (Vec::new(), Vec::new());
+        for sentence in sentences {
+            for i in 0..sentence.terminals.len() {
+                let mut row = vec![0.0; width];
+                let mut offset = 0;
+                let mut labels = Vec::with_capacity(levels.len());
+                for (k, symbols) in levels.iter().enumerate() {
+                    let l = k + 1;
+                    let column = symbols
+                        .iter()
+                        .position(|&s| s == sentence.ancestor(i, l))
+                        .expect("an ancestor of its level");
+                    row[offset + column] = 1.0;
+                    offset += symbols.len();
+                    let ends = sentence.ends_at(i, l);
+                    row[symbol_columns + k] = f64::from(u8::from(ends));
+                    labels.push((column, ends));
+                }
+                targets.extend(row);
+                truth.push(labels);
+            }
+        }
+        Self {
+            positions: truth.len(),
+            levels,
+            width,
+            targets,
+            truth,
+        }
+    }
+
+    /// Accuracy per level of the ancestor probe (the largest score among the level's columns)
+    /// and of the boundary probe (score above one half) with `weights` on `features`.
+    fn accuracies(&self, features: &[Vec<f64>], weights: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
+        let symbol_columns: usize = self.levels.iter().map(Vec::len).sum();
+        let mut right = vec![(0usize, 0usize); self.levels.len()];
+        for (x, truth) in features.iter().zip(&self.truth) {
+            let score = |column: usize| -> f64 { x.iter().zip(&weights[column]).map(|(a, b)| a * b).sum() };
+            let mut offset = 0;
+            for (k, symbols) in self.levels.iter().enumerate() {
+                let guess = (0..symbols.len())
+                    .max_by(|&a, &b| score(offset + a).total_cmp(&score(offset + b)))
+                    .expect("a level has symbols");
+                offset += symbols.len();
+                let (column, ends) = truth[k];
+                right[k].0 += usize::from(guess == column);
+                right[k].1 += usize::from((score(symbol_columns + k) > 0.5) == ends);
+            }
+        }
+        let share = |n: usize| n as f64 / self.positions.max(1) as f64;
+        right.iter().map(|&(a, b)| (share(a), share(b))).unzip()
+    }
+
+    /// Per level, the share of the commoner boundary label.
+    fn boundary_majority(&self) -> Vec<f64> {
+        (0..self.levels.len())
+            .map(|k| {
+                let ends = self.truth.iter().filter(|t| t[k].1).count();
+                ends.max(self.positions - ends) as f64 / self.positions.max(1) as f64
+            })
+            .collect()
+    }
+}
+
+/// Ridge least squares: for each of the `width` target columns, the weights `w` (one per feature)
+/// minimising |X w − y|² + λ|w|², returned column by column.
+fn least_squares(features: &[Vec<f64>], targets: &[f64], width: usize) -> Vec<Vec<f64>> {
+    let n = features.first().map_or(0, Vec::len);
+    let mut gram = vec![0.0; n * n];
+    let mut rhs = vec![0.0; n * width];
+    for (x, y) in features.iter().zip(targets.chunks(width)) {
+        for i in 0..n {
+            for j in 0..=i {
+                gram[i * n + j] += x[i] * x[j];
+            }
+            for (c, &t) in y.iter().enumerate() {
+                rhs[i * width + c] += x[i] * t;
+            }
+        }
+    }
+    let scale = (0..n).map(|i| gram[i * n + i]).sum::<f64>() / n.max(1) as f64;
+    for i in 0..n {
+        gram[i * n + i] += RIDGE * scale;
+    }
+    let lower = cholesky(&gram, n);
+    (0..width)
+        .map(|c| {
+            let b: Vec<f64> = (0..n).map(|i| rhs[i * width + c]).collect();
+            solve(&lower, n, &b)
+        })
+        .collect()
+}
+
+/// The lower Cholesky factor L (row-major) of the symmetric positive definite `a`, read from its
+/// lower triangle: a = L Lᵀ.
+fn cholesky(a: &[f64], n: usize) -> Vec<f64> {
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let sum: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
+            l[i * n + j] = if i == j {
+                (a[i * n + i] - sum).max(f64::MIN_POSITIVE).sqrt()
+            } else {
+                (a[i * n + j] - sum) / l[j * n + j]
+            };
+        }
+    }
+    l
+}
+
+/// x with L Lᵀ x = b.
+fn solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; n];
+    for i in 0..n {
+        y[i] = (b[i] - (0..i).map(|k| l[i * n + k] * y[k]).sum::<f64>()) / l[i * n + i];
+    }
+    let mut x = vec![0.0; n];
+    for i in (0..n).rev() {
+        x[i] = (y[i] - (i + 1..n).map(|k| l[k * n + i] * x[k]).sum::<f64>()) / l[i * n + i];
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Least squares recovers an exact linear relation, and the solve inverts the factor.
+    #[test]
+    fn least_squares_recovers_a_linear_map() {
+        let features: Vec<Vec<f64>> = (0..50)
+            .map(|i| {
+                let t = f64::from(i);
+                vec![(t * 0.37).sin(), (t * 0.11).cos(), t / 50.0, 1.0]
+            })
+            .collect();
+        let w = [0.5, -2.0, 1.5, 0.25];
+        let targets: Vec<f64> = features
+            .iter()
+            .flat_map(|x| {
+                let y: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
+                [y, -y]
+            })
+            .collect();
+        let fitted = least_squares(&features, &targets, 2);
+        for (got, want) in fitted[0].iter().zip(&w) {
+            assert!((got - want).abs() < 1e-2, "{got} vs {want}");
+        }
+        for (got, want) in fitted[1].iter().zip(&w) {
+            assert!((got + want).abs() < 1e-2, "{got} vs {}", -want);
+        }
+    }
+}
