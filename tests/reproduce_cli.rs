@@ -229,7 +229,6 @@ fn part1_smoke_scale_measures_grammar_models() {
     );
     assert!(scale.join("figures/kl-vs-parameters.svg").exists());
     assert!(scale.join("figures/excess-loss-vs-tokens.svg").exists());
-    assert!(scale.join("figures/probe-accuracy-by-level.svg").exists());
     let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
     assert!(html.contains("<td>P1-R1</td>") && html.contains("cut accuracy"));
 

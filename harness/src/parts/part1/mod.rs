@@ -209,29 +209,6 @@ impl Part for Part1 {
             ],
             lines: Vec::new(),
         }];
-        let probes: Vec<(String, Vec<(f64, f64)>)> = manifests
-            .iter()
-            .filter_map(|m| probed(m).map(|p| (m, p)))
-            .flat_map(|(m, p)| {
-                let by_level = |accuracy: &[f64]| -> Vec<(f64, f64)> {
-                    (1..).map(f64::from).zip(accuracy.iter().copied()).collect()
-                };
-                [
-                    (format!("{} trained", m.model_name), by_level(&p.ancestor)),
-                    (format!("{} control", m.model_name), by_level(&p.ancestor_control)),
-                ]
-            })
-            .collect();
-        if !probes.is_empty() {
-            figures.push(Figure {
-                name: "probe-accuracy-by-level".into(),
-                title: "Parse-tree probe: ancestor accuracy by level (1 = below the root)".into(),
-                x_label: "non-terminal level".into(),
-                y_label: "probe accuracy".into(),
-                points: probes,
-                lines: Vec::new(),
-            });
-        }
         let curves: Vec<(String, LearningCurve)> = manifests
             .iter()
             .filter_map(|m| curve_of(m).map(|c| (m.model_name.clone(), c)))
