@@ -16,6 +16,9 @@ pub struct Line {
     /// Drawn dashed in the colour of point series `i` (a level that belongs to one series, such
     /// as that N's B_max); otherwise solid grey.
     pub series: Option<usize>,
+    /// The x range it is drawn over (clipped to the plot), e.g. a fit's own data and beyond;
+    /// the whole plot when `None`.
+    pub span: Option<(f64, f64)>,
 }
 
 impl Line {
@@ -25,6 +28,7 @@ impl Line {
             factor: slope,
             power: 1.0,
             series: None,
+            span: None,
         }
     }
 
@@ -34,6 +38,7 @@ impl Line {
             factor: y,
             power: 0.0,
             series: None,
+            span: None,
         }
     }
 
@@ -56,6 +61,12 @@ impl Line {
 
     fn at(&self, x: f64) -> f64 {
         self.factor * x.powf(self.power)
+    }
+
+    /// The part of the plot's x range `x` the line covers (None if it misses the plot).
+    fn drawn(&self, x: (f64, f64)) -> Option<(f64, f64)> {
+        let (from, to) = self.span.map_or(x, |(a, b)| (a.max(x.0), b.min(x.1)));
+        (from < to).then_some((from, to))
     }
 }
 
@@ -147,7 +158,11 @@ where
             .filter(|p| p.0 > 0.0 && p.1 > 0.0)
     };
     let x = bounds(all().map(|p| p.0));
-    let line_ends = figure.lines.iter().flat_map(|l| [l.at(x.0), l.at(x.1)]);
+    let line_ends = figure
+        .lines
+        .iter()
+        .filter_map(|l| l.drawn(x).map(|(a, b)| [l.at(a), l.at(b)]))
+        .flatten();
     let y = bounds(all().map(|p| p.1).chain(line_ends));
     let mut chart = ChartBuilder::on(&plot)
         .caption(&figure.title, ("sans-serif", 17))
@@ -167,8 +182,11 @@ where
         .draw()
         .map_err(error)?;
     for (i, line) in figure.lines.iter().enumerate() {
+        let Some((from, to)) = line.drawn(x) else {
+            continue;
+        };
         let samples: Vec<(f64, f64)> = (0..=32)
-            .map(|k| x.0 * (x.1 / x.0).powf(f64::from(k) / 32.0))
+            .map(|k| from * (to / from).powf(f64::from(k) / 32.0))
             .map(|v| (v, line.at(v)))
             .collect();
         let style = line.style(i);

@@ -216,20 +216,18 @@ impl Part for Part1 {
         if !curves.is_empty() {
             let mut lines: Vec<Line> = KL_MARKS
                 .iter()
-                .map(|&kl| Line {
-                    name: format!("KL {kl}"),
-                    factor: kl,
-                    power: 0.0,
-                    series: None,
-                })
+                .map(|&kl| Line::level(format!("KL {kl}"), kl))
                 .collect();
             for (i, (label, curve)) in curves.iter().enumerate() {
                 if let Some((factor, power)) = curve.fit {
+                    // From where the fit starts (the second half of training) to the plot's end.
+                    let seen = curve.points.last().map_or(0.0, |p| p.0);
                     lines.push(Line {
                         name: format!("trend {label}: t^{power:.2}"),
                         factor,
                         power,
                         series: Some(i),
+                        span: Some((seen / 2.0, f64::INFINITY)),
                     });
                 }
             }
