@@ -257,15 +257,27 @@ fn part1_smoke_scale_measures_grammar_models() {
         assert!(h > 10.0 && g["grammar_entropy_stderr_bits"].as_f64().unwrap() < 0.05 * h);
         assert!(g["generated_entropy_bits"].as_f64().unwrap() > 0.0);
         let prefix = g["median_valid_prefix"].as_f64().unwrap();
-        assert!((0.0..=512.0).contains(&prefix), "{id}: valid prefix {prefix}");
+        assert!(
+            (0.0..=512.0).contains(&prefix),
+            "{id}: valid prefix {prefix}"
+        );
         // The probes: cfg3b has 5 non-terminal levels below the root, each scored for the
         // trained model and the control on the 20 scoring sentences' positions.
         let probe = &manifest["measurements"]["probe"];
         assert!(probe["scored_positions"].as_u64().unwrap() > 20 * 150);
-        for key in ["ancestor", "ancestor_control", "boundary", "boundary_control"] {
+        for key in [
+            "ancestor",
+            "ancestor_control",
+            "boundary",
+            "boundary_control",
+        ] {
             let levels = probe[key].as_array().unwrap();
             assert_eq!(levels.len(), 5, "{id}: {key}");
-            assert!(levels.iter().all(|a| (0.0..=1.0).contains(&a.as_f64().unwrap())));
+            assert!(
+                levels
+                    .iter()
+                    .all(|a| (0.0..=1.0).contains(&a.as_f64().unwrap()))
+            );
         }
         let curve = &manifest["measurements"]["curve"];
         assert!(curve["points"].as_array().unwrap().len() > 5);

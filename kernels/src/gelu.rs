@@ -92,7 +92,10 @@ mod tests {
         let dx = backward(&x, &dy);
         let numeric = finite_difference(&x, |x| {
             forward(x)
-                .iter().zip(&dy).map(|(&y, &g)| f64::from(y * g)).sum()
+                .iter()
+                .zip(&dy)
+                .map(|(&y, &g)| f64::from(y * g))
+                .sum()
         });
         assert_close(&dx, &numeric, 2e-3, "gelu gradient");
     }

@@ -49,7 +49,16 @@ pub fn forward(
             }
         })
     };
-    product((rows, d_out, d_in), &mut y, d_out, x, w, 1.0, true, parallel);
+    product(
+        (rows, d_out, d_in),
+        &mut y,
+        d_out,
+        x,
+        w,
+        1.0,
+        true,
+        parallel,
+    );
     y
 }
 

@@ -149,7 +149,9 @@ pub fn main() -> ExitCode {
         pool = pool.num_threads(threads);
     }
     if let Err(e) = pool.build_global() {
-        let threads = cli.threads.map_or(String::new(), |n| format!("--threads {n}: "));
+        let threads = cli
+            .threads
+            .map_or(String::new(), |n| format!("--threads {n}: "));
         eprintln!("error: {threads}{e}");
         return ExitCode::from(2);
     }

@@ -459,13 +459,8 @@ impl Backward<Flex, 1> for CrossEntropyOp {
         let logits = values(&state.logits);
         let shape = dims(&state.logits);
         let vocab = *shape.last().expect("logits have a vocabulary axis");
-        let dlogits = cross_entropy::backward(
-            &logits,
-            vocab,
-            &state.targets,
-            &state.lse,
-            &values(&dloss),
-        );
+        let dlogits =
+            cross_entropy::backward(&logits, vocab, &state.targets, &state.lse, &values(&dloss));
         give(&ops, 0, grads, flex(dlogits, shape));
     }
 }

@@ -364,7 +364,11 @@ impl Gpt {
     }
 
     /// Embeddings through every block.
-    fn residual_stream(&self, tokens: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
+    fn residual_stream(
+        &self,
+        tokens: Tensor<2, Int>,
+        mut cache: Option<&mut KvCache>,
+    ) -> Tensor<3> {
         let [_, time] = tokens.dims();
         let offset = cache.as_ref().map_or(0, |c| c.length);
         let mut x = self.token_embedding.forward(tokens.clone());
@@ -476,7 +480,10 @@ mod tests {
                     let at = |s: usize| values[(h * time + s) * head_dim + i];
                     let want = (first..=t).map(at).sum::<f32>() / (t + 1 - first) as f32;
                     let value = got[(h * time + t) * head_dim + i];
-                    assert!((value - want).abs() < 1e-5, "head {h} t {t}: {value} vs {want}");
+                    assert!(
+                        (value - want).abs() < 1e-5,
+                        "head {h} t {t}: {value} vs {want}"
+                    );
                 }
             }
         }

@@ -103,9 +103,7 @@ fn rotary_vs(
             "no signal on {}: both at zero",
             undecided.join(", ")
         )),
-        None => Estimate::none(format!(
-            "needs rotary and {other:?} runs on one grammar"
-        )),
+        None => Estimate::none(format!("needs rotary and {other:?} runs on one grammar")),
     }
 }
 
@@ -145,11 +143,11 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         Estimator::CutAccuracy { position } => {
             best_of(position, &|g| g.cut_accuracy, &|g| g.cut_accuracy)
         }
-        Estimator::MedianValidPrefix { position } => best_of(
-            position,
-            &|g| g.median_valid_prefix,
-            &|g| g.median_valid_prefix,
-        ),
+        Estimator::MedianValidPrefix { position } => {
+            best_of(position, &|g| g.median_valid_prefix, &|g| {
+                g.median_valid_prefix
+            })
+        }
         Estimator::Kl { position } => best_of(position, &|g| -g.kl, &|g| g.kl),
         Estimator::RotaryMinusAbsoluteAccuracy {} => {
             rotary_vs(Position::Absolute, &grammar, |rotary, absolute| {
@@ -173,7 +171,9 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
             probe_estimate(runs, position, levels, |p, l| p.ancestor[l])
         }
         Estimator::ProbeOverControl { levels, position } => {
-            probe_estimate(runs, position, levels, |p, l| p.ancestor[l] - p.ancestor_control[l])
+            probe_estimate(runs, position, levels, |p, l| {
+                p.ancestor[l] - p.ancestor_control[l]
+            })
         }
         Estimator::AbsoluteOverRotaryKl {} => kl_ratio_to_rotary(Position::Absolute, &grammar),
         Estimator::UniformOverRotaryKl {} => kl_ratio_to_rotary(Position::Uniform, &grammar),

@@ -453,10 +453,17 @@ mod tests {
         };
         for index in 0..4 {
             let sentence = corpus.sentence(index);
-            assert_eq!(valid_prefix(&corpus, &generation(&sentence)), sentence.len());
+            assert_eq!(
+                valid_prefix(&corpus, &generation(&sentence)),
+                sentence.len()
+            );
             let at = 40;
-            let p = exact::NextToken::new(grammar, &sentence).distribution(at).unwrap();
-            let wrong = (1..p.len()).find(|&t| p[t] == 0.0).expect("a terminal cannot follow");
+            let p = exact::NextToken::new(grammar, &sentence)
+                .distribution(at)
+                .unwrap();
+            let wrong = (1..p.len())
+                .find(|&t| p[t] == 0.0)
+                .expect("a terminal cannot follow");
             let mut corrupted = sentence.clone();
             corrupted[at] = wrong as u32;
             assert_eq!(valid_prefix(&corpus, &generation(&corrupted)), at);

@@ -12,15 +12,15 @@ use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
 use super::{Estimate, Measured, Part};
-use crate::data::cfg::corpus::CfgCorpus;
 use crate::data::DocSource;
+use crate::data::cfg::corpus::CfgCorpus;
 use crate::figure::{Figure, Line};
 use crate::model::Gpt;
 use crate::run::{Manifest, Run};
 use crate::spec::{Claim, DatasetSpec, Invalid, Position, Suite};
 use crate::train::Trained;
-use grammar::GrammarMetrics;
 use curve::LearningCurve;
+use grammar::GrammarMetrics;
 use probe::ProbeMetrics;
 
 pub struct Part1;
@@ -107,8 +107,8 @@ impl Part for Part1 {
             probe::measure(&trained.model, &control, &corpus, first, sentences, context)
         });
         let recipe = &run.spec.recipe;
-        let floor = grammar.grammar_entropy_bits * std::f64::consts::LN_2
-            / (grammar.expected_length + 1.0);
+        let floor =
+            grammar.grammar_entropy_bits * std::f64::consts::LN_2 / (grammar.expected_length + 1.0);
         let tokens_per_step = (recipe.batch * recipe.context) as f64;
         let curve = LearningCurve::new(&trained.report.losses, tokens_per_step, floor);
         let measurements = Measurements {
@@ -126,12 +126,7 @@ impl Part for Part1 {
         match measured(manifest) {
             Some(g) => format!(
                 "P {} accuracy {:.3} cut{} {:.3} valid prefix {} KL {:.4}",
-                manifest.parameters,
-                g.accuracy,
-                g.cut,
-                g.cut_accuracy,
-                g.median_valid_prefix,
-                g.kl
+                manifest.parameters, g.accuracy, g.cut, g.cut_accuracy, g.median_valid_prefix, g.kl
             ),
             None => "no grammar measurements".into(),
         }
@@ -182,7 +177,10 @@ impl Part for Part1 {
                 levels.join(" · ")
             }),
             curve_of(manifest).map_or("—".into(), |c| {
-                let reach = |kl: f64| c.tokens_to_reach(kl).map_or("—".into(), |t| format!("{t:.2e}"));
+                let reach = |kl: f64| {
+                    c.tokens_to_reach(kl)
+                        .map_or("—".into(), |t| format!("{t:.2e}"))
+                };
                 format!("{} / {}", reach(KL_MARKS[0]), reach(KL_MARKS[1]))
             }),
         ]

@@ -89,7 +89,8 @@ fn features(model: &Gpt, corpus: &CfgCorpus, sentences: &[Parsed]) -> Vec<Vec<f6
             row.resize(width, pad);
             ids.extend(row.iter().map(|&t| i64::from(t)));
         }
-        let tokens = Tensor::<2, Int>::from_data(TensorData::new(ids, [group.len(), width]), &device);
+        let tokens =
+            Tensor::<2, Int>::from_data(TensorData::new(ids, [group.len(), width]), &device);
         let hidden = model.hidden_states(tokens);
         let d = hidden.dims()[2];
         let values: Vec<f32> = hidden
@@ -124,7 +125,9 @@ struct Labels {
 impl Labels {
     fn new(corpus: &CfgCorpus, sentences: &[Parsed]) -> Self {
         let grammar = corpus.grammar();
-        let levels: Vec<Vec<u32>> = (1..grammar.depth()).map(|l| grammar.level(l).to_vec()).collect();
+        let levels: Vec<Vec<u32>> = (1..grammar.depth())
+            .map(|l| grammar.level(l).to_vec())
+            .collect();
         let symbol_columns: usize = levels.iter().map(Vec::len).sum();
         let width = symbol_columns + levels.len();
         let (mut targets, mut truth) = (Vec::new(), Vec::new());
@@ -164,7 +167,8 @@ impl Labels {
         let symbol_columns: usize = self.levels.iter().map(Vec::len).sum();
         let mut right = vec![(0usize, 0usize); self.levels.len()];
         for (x, truth) in features.iter().zip(&self.truth) {
-            let score = |column: usize| -> f64 { x.iter().zip(&weights[column]).map(|(a, b)| a * b).sum() };
+            let score =
+                |column: usize| -> f64 { x.iter().zip(&weights[column]).map(|(a, b)| a * b).sum() };
             let mut offset = 0;
             for (k, symbols) in self.levels.iter().enumerate() {
                 let guess = (0..symbols.len())
