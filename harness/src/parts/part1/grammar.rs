@@ -186,6 +186,26 @@ fn median(mut values: Vec<usize>) -> f64 {
     }
 }
 
+/// Sentences (terminal ids) as model input rows `<bos> sentence <pad>…`, `width` tokens each
+/// (cut there when longer).
+pub(super) fn bos_batch<S: AsRef<[u32]>>(
+    model: &Gpt,
+    corpus: &CfgCorpus,
+    sentences: &[S],
+    width: usize,
+) -> Tensor<2, Int> {
+    let (eos, pad) = (corpus.vocab().eos(), corpus.vocab().pad());
+    let mut ids = Vec::with_capacity(sentences.len() * width);
+    for sentence in sentences {
+        let mut row = vec![eos];
+        row.extend(corpus.encode(sentence.as_ref()));
+        row.resize(width, pad);
+        ids.extend(row.iter().map(|&t| i64::from(t)));
+    }
+    let data = TensorData::new(ids, [sentences.len(), width]);
+    Tensor::from_data(data, &model.device())
+}
+
 /// KL(p ‖ q) after smoothing both with ε and renormalising.
 fn smoothed_kl(p: &[f64], q: &[f64]) -> f64 {
     let smooth = |v: &[f64]| {
@@ -206,9 +226,8 @@ fn mean_kl(
     sentences: &[Vec<u32>],
     context: usize,
 ) -> (f64, usize) {
-    let device = model.device();
     let grammar = corpus.grammar();
-    let (eos, pad) = (corpus.vocab().eos(), corpus.vocab().pad());
+    let eos = corpus.vocab().eos();
     // Class c of the distributions: 0 = <eos>, t = terminal t.
     let class_ids: Vec<usize> = std::iter::once(eos)
         .chain(corpus.encode(&(1..=grammar.num_terminals()).collect::<Vec<_>>()))
@@ -222,16 +241,7 @@ fn mean_kl(
             .max()
             .unwrap_or(1)
             .min(context);
-        let mut inputs = Vec::with_capacity(group.len() * width);
-        for sentence in group {
-            let mut row = vec![eos];
-            row.extend(corpus.encode(sentence));
-            row.resize(width, pad);
-            inputs.extend(row.iter().map(|&t| i64::from(t)));
-        }
-        let tokens =
-            Tensor::<2, Int>::from_data(TensorData::new(inputs, [group.len(), width]), &device);
-        let logits = model.forward(tokens);
+        let logits = model.forward(bos_batch(model, corpus, group, width));
         let vocab = logits.dims()[2];
         let log_q: Vec<f32> = log_softmax(logits, 2)
             .into_data()

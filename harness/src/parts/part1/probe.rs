@@ -11,10 +11,9 @@
 //! one-hot labels (closed form, deterministic): the paper's probe also mixes a few neighbouring
 //! positions with learnt weights, so plm's can only read less.
 
-use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::DocSource;
+use super::grammar::bos_batch;
 use crate::data::cfg::corpus::CfgCorpus;
 use crate::data::cfg::parse::Parsed;
 use crate::model::Gpt;
@@ -77,21 +76,11 @@ pub fn measure(
 /// The last hidden layer at every terminal of `sentences` (after reading it), one row per
 /// terminal with a trailing 1 for the bias.
 fn features(model: &Gpt, corpus: &CfgCorpus, sentences: &[Parsed]) -> Vec<Vec<f64>> {
-    let device = model.device();
-    let (eos, pad) = (corpus.vocab().eos(), corpus.vocab().pad());
     let mut rows = Vec::new();
     for group in sentences.chunks(BATCH) {
         let width = 1 + group.iter().map(|p| p.terminals.len()).max().unwrap_or(0);
-        let mut ids = Vec::with_capacity(group.len() * width);
-        for sentence in group {
-            let mut row = vec![eos];
-            row.extend(corpus.encode(&sentence.terminals));
-            row.resize(width, pad);
-            ids.extend(row.iter().map(|&t| i64::from(t)));
-        }
-        let tokens =
-            Tensor::<2, Int>::from_data(TensorData::new(ids, [group.len(), width]), &device);
-        let hidden = model.hidden_states(tokens);
+        let terminals: Vec<&[u32]> = group.iter().map(|p| p.terminals.as_slice()).collect();
+        let hidden = model.hidden_states(bos_batch(model, corpus, &terminals, width));
         let d = hidden.dims()[2];
         let values: Vec<f32> = hidden
             .into_data()
@@ -167,17 +156,21 @@ impl Labels {
         let symbol_columns: usize = self.levels.iter().map(Vec::len).sum();
         let mut right = vec![(0usize, 0usize); self.levels.len()];
         for (x, truth) in features.iter().zip(&self.truth) {
-            let score =
-                |column: usize| -> f64 { x.iter().zip(&weights[column]).map(|(a, b)| a * b).sum() };
+            // Every column's score, once.
+            let scores: Vec<f64> = weights
+                .iter()
+                .map(|w| x.iter().zip(w).map(|(a, b)| a * b).sum())
+                .collect();
             let mut offset = 0;
             for (k, symbols) in self.levels.iter().enumerate() {
+                let level = &scores[offset..offset + symbols.len()];
                 let guess = (0..symbols.len())
-                    .max_by(|&a, &b| score(offset + a).total_cmp(&score(offset + b)))
+                    .max_by(|&a, &b| level[a].total_cmp(&level[b]))
                     .expect("a level has symbols");
                 offset += symbols.len();
                 let (column, ends) = truth[k];
                 right[k].0 += usize::from(guess == column);
-                right[k].1 += usize::from((score(symbol_columns + k) > 0.5) == ends);
+                right[k].1 += usize::from((scores[symbol_columns + k] > 0.5) == ends);
             }
         }
         let share = |n: usize| n as f64 / self.positions.max(1) as f64;
