@@ -31,11 +31,13 @@ pub struct Options {
     pub device: DeviceChoice,
     /// Progress bars on stderr (hidden anyway when stderr is not a terminal).
     pub progress: bool,
-    /// Runs trained side by side by [`reproduce`], each on its own pool of `threads_per_job`
-    /// threads. Small models barely use a second core, so on a CPU two runs at one thread each
-    /// finish nearly twice as fast as one run at two, and are bit-exact.
-    pub jobs: usize,
-    pub threads_per_job: usize,
+    /// Runs trained side by side by [`reproduce`], sharing `threads`; `None`: one per thread.
+    /// Small models barely use a second core, so on a CPU two runs at one thread each finish
+    /// sooner than one run at two (Part 1's cpu model at batch 4: 1.34× faster on two threads
+    /// than on one). Fewer runs left to train than jobs: the threads are shared among those.
+    pub jobs: Option<usize>,
+    /// Threads for training, all jobs together.
+    pub threads: usize,
 }
 
 /// One suite at one scale, planned, with its artifacts folder.
@@ -261,6 +263,7 @@ fn run_side_by_side<'a>(
     job: &'a Job,
     options: &Options,
     jobs: usize,
+    threads_per_job: usize,
     report: &(dyn Fn(&Run, &Finished) + Sync),
 ) -> Result<Vec<&'a Run>> {
     let next = AtomicUsize::new(0);
@@ -272,7 +275,8 @@ fn run_side_by_side<'a>(
     };
     let worker = || -> Result<()> {
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.threads_per_job.max(1))
+            .num_threads(threads_per_job)
+            .start_handler(|_| plm_kernels::flush_subnormals_on_this_thread())
             .build()?;
         while !failed.load(Ordering::SeqCst)
             && let Some(run) = job.runs.get(next.fetch_add(1, Ordering::SeqCst))
@@ -344,8 +348,18 @@ pub fn reproduce(
         let mut say = say.lock().unwrap_or_else(|e| e.into_inner());
         say(line(run, finished, count));
     };
-    let jobs = options.jobs.clamp(1, total.max(1));
-    let busy = run_side_by_side(job, options, jobs, &report)?;
+    let jobs = options
+        .jobs
+        .unwrap_or(options.threads)
+        .clamp(1, to_train.max(1));
+    let threads_per_job = (options.threads / jobs).max(1);
+    if jobs > 1 && to_train > 1 {
+        let plural = if threads_per_job == 1 { "" } else { "s" };
+        say.lock().unwrap_or_else(|e| e.into_inner())(format!(
+            "{jobs} runs side by side, {threads_per_job} thread{plural} each"
+        ));
+    }
+    let busy = run_side_by_side(job, options, jobs, threads_per_job, &report)?;
     for run in busy {
         {
             let mut say = say.lock().unwrap_or_else(|e| e.into_inner());

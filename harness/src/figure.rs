@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 /// A reference curve y = factor · x^power: a straight line on log-log axes (power 1: a
@@ -70,8 +71,17 @@ impl Line {
     }
 }
 
-/// A log-log scatter plot with optional reference lines; the legend sits right of the plot, so
-/// it never hides a point.
+/// How both axes are scaled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axes {
+    /// Logarithmic: power laws are straight lines; points at or below zero are left out.
+    LogLog,
+    /// Linear, the y axis from 0 (or below, if a value is): accuracies, counts by level.
+    Linear,
+}
+
+/// A scatter plot with optional reference lines; the legend sits right of the plot, so it never
+/// hides a point.
 pub struct Figure {
     /// File stem under `figures/`.
     pub name: String,
@@ -82,6 +92,7 @@ pub struct Figure {
     pub points: Vec<(String, Vec<(f64, f64)>)>,
     /// Reference lines, drawn across the x range.
     pub lines: Vec<Line>,
+    pub axes: Axes,
 }
 
 const COLORS: [RGBColor; 8] = [
@@ -106,6 +117,28 @@ fn register_font() {
             eprintln!("warning: the embedded figure font could not be loaded");
         }
     });
+}
+
+/// A linear axis range: the values with 8 % of their spread either side, and 0 when `from_zero`.
+fn linear_bounds(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let lo = if from_zero { lo.min(0.0) } else { lo };
+    let pad = ((hi - lo) * 0.08).max(1e-9 * hi.abs().max(1.0));
+    (
+        if from_zero && lo >= 0.0 {
+            0.0
+        } else {
+            lo - pad
+        },
+        hi + pad,
+    )
 }
 
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -149,28 +182,66 @@ where
     root.fill(&WHITE).map_err(error)?;
     let (width, _) = root.dim_in_pixel();
     let (plot, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    let log = figure.axes == Axes::LogLog;
     // Log axes: points at or below zero cannot be drawn (the tables still list them).
     let all = || {
         figure
             .points
             .iter()
             .flat_map(|(_, p)| p.iter().copied())
-            .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+            .filter(move |p| !log || (p.0 > 0.0 && p.1 > 0.0))
     };
-    let x = bounds(all().map(|p| p.0));
+    let x = if log {
+        bounds(all().map(|p| p.0))
+    } else {
+        linear_bounds(all().map(|p| p.0), false)
+    };
     let line_ends = figure
         .lines
         .iter()
         .filter_map(|l| l.drawn(x).map(|(a, b)| [l.at(a), l.at(b)]))
         .flatten();
-    let y = bounds(all().map(|p| p.1).chain(line_ends));
-    let mut chart = ChartBuilder::on(&plot)
+    let y_values = all().map(|p| p.1).chain(line_ends);
+    let mut chart = ChartBuilder::on(&plot);
+    chart
         .caption(&figure.title, ("sans-serif", 17))
         .margin(12)
         .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d((x.0..x.1).log_scale(), (y.0..y.1).log_scale())
-        .map_err(error)?;
+        .y_label_area_size(60);
+    if log {
+        let y = bounds(y_values);
+        let chart = chart
+            .build_cartesian_2d((x.0..x.1).log_scale(), (y.0..y.1).log_scale())
+            .map_err(error)?;
+        plot_on(chart, figure, x, |from, to, k| from * (to / from).powf(k))
+    } else {
+        let y = linear_bounds(y_values, true);
+        let chart = chart
+            .build_cartesian_2d(x.0..x.1, y.0..y.1)
+            .map_err(error)?;
+        plot_on(chart, figure, x, |from, to, k| from + (to - from) * k)
+    }
+    .map_err(|e| anyhow!("drawing {}: {e}", figure.name))?;
+    draw_legend(&legend, figure).map_err(error)?;
+    root.present().map_err(error)?;
+    Ok(())
+}
+
+/// Mesh, reference lines and points on a chart of either kind of axes; `between(from, to, k)`
+/// is the point a share k of the way from `from` to `to` along the x axis as drawn.
+fn plot_on<DB, X, Y>(
+    mut chart: ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    figure: &Figure,
+    x: (f64, f64),
+    between: impl Fn(f64, f64, f64) -> f64,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
+    let log = figure.axes == Axes::LogLog;
     chart
         .configure_mesh()
         .x_desc(&figure.x_label)
@@ -186,7 +257,7 @@ where
             continue;
         };
         let samples: Vec<(f64, f64)> = (0..=32)
-            .map(|k| from * (to / from).powf(f64::from(k) / 32.0))
+            .map(|k| between(from, to, f64::from(k) / 32.0))
             .map(|v| (v, line.at(v)))
             .collect();
         let style = line.style(i);
@@ -206,33 +277,31 @@ where
             .draw_series(
                 points
                     .iter()
-                    .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+                    .filter(|p| !log || (p.0 > 0.0 && p.1 > 0.0))
                     .map(|&p| Circle::new(p, 4, color.filled())),
             )
             .map_err(error)?;
     }
-    // The legend: one row per series, then per reference line.
+    Ok(())
+}
+
+/// The legend: one row per series, then per reference line.
+fn draw_legend<DB: DrawingBackend>(
+    legend: &DrawingArea<DB, Shift>,
+    figure: &Figure,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let font = ("sans-serif", 13).into_font();
     let row = |k: usize| 48 + 20 * k as i32;
     for (k, (name, _)) in figure.points.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
-        legend
-            .draw(&Circle::new((14, row(k)), 4, color.filled()))
-            .map_err(error)?;
-        legend
-            .draw(&Text::new(name.as_str(), (26, row(k) - 7), font.clone()))
-            .map_err(error)?;
+        legend.draw(&Circle::new((14, row(k)), 4, color.filled()))?;
+        legend.draw(&Text::new(name.as_str(), (26, row(k) - 7), font.clone()))?;
     }
     for (i, line) in figure.lines.iter().enumerate() {
         let y = row(figure.points.len() + i);
-        legend
-            .draw(&PathElement::new(vec![(4, y), (22, y)], line.style(i)))
-            .map_err(error)?;
-        legend
-            .draw(&Text::new(line.name.as_str(), (26, y - 7), font.clone()))
-            .map_err(error)?;
+        legend.draw(&PathElement::new(vec![(4, y), (22, y)], line.style(i)))?;
+        legend.draw(&Text::new(line.name.as_str(), (26, y - 7), font.clone()))?;
     }
-    root.present().map_err(error)?;
     Ok(())
 }
 
@@ -271,5 +340,14 @@ mod tests {
         assert!(hi / lo >= 10.0 - 1e-9 && lo < 200_000.0 && hi > 233_000.0);
         let (lo, hi) = bounds([1.0, 1000.0].into_iter());
         assert!((lo - 1.0 / 1.5).abs() < 1e-12 && (hi - 1500.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn linear_ranges_pad_and_start_at_zero_when_asked() {
+        let (lo, hi) = linear_bounds([1.0, 5.0].into_iter(), false);
+        assert!((lo - 0.68).abs() < 1e-12 && (hi - 5.32).abs() < 1e-12);
+        let (lo, hi) = linear_bounds([0.4, 0.9].into_iter(), true);
+        assert!(lo == 0.0 && (hi - 0.972).abs() < 1e-12);
+        assert_eq!(linear_bounds(std::iter::empty(), true), (0.0, 1.0));
     }
 }

@@ -15,6 +15,9 @@
 //! | [`cross_entropy`] | log-softmax, gather of the target, negation |
 //! | [`linear`] | matrix product, bias broadcast and add, and their gradients (bias sum, transposes) |
 //!
+//! [`flush_subnormals_on_this_thread`] is set on every training thread: subnormal numbers from
+//! peaky attention would otherwise slow products several times.
+//!
 //! The harness (`plm::model::fused`) registers them as burn autodiff operations on the `flex`
 //! device; every other device runs burn's own operations. Each kernel's tests compare it with a
 //! direct, unfused implementation and its gradients with finite differences.
@@ -34,6 +37,9 @@ pub mod math;
 pub mod norm;
 mod product;
 mod simd;
+mod subnormal;
+
+pub use subnormal::flush_subnormals_on_this_thread;
 
 #[cfg(test)]
 mod check;

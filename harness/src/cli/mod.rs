@@ -27,7 +27,7 @@ struct Cli {
     /// Folder holding the suites (default: ./suites, else the repository's suites/).
     #[arg(long, global = true, value_name = "DIR")]
     suites: Option<PathBuf>,
-    /// CPU threads for tensor work (default: all cores). One thread makes training bit-exact.
+    /// CPU threads for tensor work (default: all cores); the count does not change training's bits.
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
     #[command(subcommand)]
@@ -91,8 +91,8 @@ enum Command {
         target: Target,
         #[arg(long, value_enum, default_value_t)]
         device: DeviceChoice,
-        /// Runs trained side by side, each with THREADS / JOBS threads (default on flex: one
-        /// run per thread, so each trains bit-exactly at one thread; on a GPU: 1).
+        /// Runs trained side by side, each with THREADS / JOBS threads (default on flex: one run
+        /// per thread, or all threads shared among fewer runs; on a GPU: 1).
         #[arg(long, value_name = "JOBS")]
         jobs: Option<usize>,
     },
@@ -144,7 +144,9 @@ pub fn main() -> ExitCode {
     // command then runs on one of its threads: a parallel operation is then a fork inside the
     // pool instead of a hand-off from this thread to the pool and back, which costs the small
     // models' training steps several percent.
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(STACK_BYTES);
+    let mut pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .start_handler(|_| plm_kernels::flush_subnormals_on_this_thread());
     if let Some(threads) = cli.threads {
         pool = pool.num_threads(threads);
     }

@@ -40,18 +40,16 @@ fn jobs(suites_dir: &Path, part: &str, scale: Scale, artifacts: &Path) -> Result
         .collect()
 }
 
-/// One run at a time on all threads, or `jobs` runs side by side sharing them.
+/// Runs side by side as `--jobs` says, else one per thread on a CPU and one at a time on a GPU.
 fn options(device: DeviceChoice, jobs: Option<usize>) -> Options {
-    let threads = rayon::current_num_threads();
-    let jobs = jobs.unwrap_or(match device {
-        DeviceChoice::Flex => threads,
-        _ => 1,
-    });
     Options {
         device,
         progress: true,
-        jobs: jobs.max(1),
-        threads_per_job: (threads / jobs.max(1)).max(1),
+        jobs: jobs.or(match device {
+            DeviceChoice::Flex => None,
+            _ => Some(1),
+        }),
+        threads: rayon::current_num_threads(),
     }
 }
 
@@ -118,18 +116,6 @@ pub fn reproduce(
             job.runs.len(),
             job.dir.path().display()
         );
-        if options.jobs > 1 {
-            println!(
-                "{} runs side by side, {} thread{} each",
-                options.jobs,
-                options.threads_per_job,
-                if options.threads_per_job == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            );
-        }
         match driver::reproduce(&job, &options, &mut |line| println!("{line}"))? {
             Reproduced::DataMismatch(lines) => {
                 print_mismatches(lines);

@@ -71,8 +71,10 @@ fn best<'a, 'b>(
     runs.max_by(|a, b| key(&a.1).total_cmp(&key(&b.1)))
 }
 
-/// Compares rotary runs with the runs of position `other` dataset by dataset: `compare` gets both
-/// groups' runs and returns a value and its explanation; the largest value over datasets wins.
+/// Compares rotary runs with the runs of position `other` dataset by dataset, on the recipes both
+/// ran (a recipe only one side tried would let it pick its best learning rate from more):
+/// `compare` gets both groups' runs and returns a value and its explanation; the largest value
+/// over datasets wins.
 fn rotary_vs(
     other: Position,
     runs: &[Measured],
@@ -88,7 +90,20 @@ fn rotary_vs(
                 .filter(|(m, _)| m.spec.model.position == position)
                 .collect()
         };
-        let (rotary, others) = (of(Position::Rotary), of(other));
+        let recipes = |position: Position| -> BTreeSet<&str> {
+            of(position)
+                .iter()
+                .map(|(m, _)| m.recipe_name.as_str())
+                .collect()
+        };
+        let shared = &recipes(Position::Rotary) & &recipes(other);
+        let on_shared = |position: Position| -> Vec<&Measured> {
+            of(position)
+                .into_iter()
+                .filter(|(m, _)| shared.contains(m.recipe_name.as_str()))
+                .collect()
+        };
+        let (rotary, others) = (on_shared(Position::Rotary), on_shared(other));
         if rotary.is_empty() || others.is_empty() {
             continue;
         }
@@ -239,5 +254,95 @@ fn probe_estimate(
             )
         }
         None => Estimate::none(format!("no run probed at {levels} levels")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{CfgSpec, DatasetSpec, ModelConfig, Scale, TrainSpec};
+
+    /// A finished cfg3b run of `position` under `recipe` with the given KL.
+    fn run(position: Position, recipe: &str, kl: f64) -> Manifest {
+        let mut model = ModelConfig::gpt2(1, 1, 8);
+        model.position = position;
+        let grammar = GrammarMetrics {
+            grammar: "cfg3b".into(),
+            samples: 10,
+            accuracy: 0.0,
+            unfinished: 0,
+            median_valid_prefix: 0.0,
+            cut: 50,
+            cut_samples: 10,
+            cut_accuracy: 0.0,
+            kl,
+            kl_positions: 100,
+            generated_entropy_bits: 0.0,
+            grammar_entropy_bits: 0.0,
+            grammar_entropy_stderr_bits: 0.0,
+            mean_generated_length: 0.0,
+            expected_length: 0.0,
+        };
+        Manifest {
+            run_id: format!("{position:?}-{recipe}"),
+            suite: "part1".into(),
+            suite_version: 2,
+            scale: Scale::Cpu,
+            model_name: format!("{position:?}"),
+            recipe_name: recipe.into(),
+            exposures: 1,
+            spec: TrainSpec {
+                seed: 1,
+                replica: 0,
+                dataset: DatasetSpec::Cfg(CfgSpec {
+                    name: "cfg3b-s10".into(),
+                    grammar: "cfg3b".into(),
+                    sentences: 10,
+                    sha256: None,
+                }),
+                model,
+                recipe: toml::from_str("exposures = 1\nbatch = 1\ncontext = 8\nlr = 1e-2").unwrap(),
+            },
+            evaluation: Default::default(),
+            data_sha256: None,
+            code_epoch: 1,
+            code_revision: "test".into(),
+            device: "test".into(),
+            threads: 1,
+            steps: 1,
+            final_loss: 0.0,
+            weights_sha256: String::new(),
+            parameters: 1,
+            measurements: serde_json::to_value(super::super::Measurements {
+                grammar,
+                probe: None,
+                curve: None,
+            })
+            .unwrap(),
+        }
+    }
+
+    #[test]
+    fn position_comparisons_use_only_recipes_both_sides_ran() {
+        let runs = [
+            run(Position::Rotary, "lr-a", 0.01),
+            run(Position::Rotary, "lr-b", 0.02),
+            run(Position::Absolute, "lr-b", 0.03),
+        ];
+        let all: Vec<&Manifest> = runs.iter().collect();
+        // Rotary's lr-a run is better, but absolute never ran lr-a: 0.03 / 0.02.
+        let ratio = estimate(&Estimator::AbsoluteOverRotaryKl {}, &all);
+        assert_eq!(ratio.value, Some(1.5), "{}", ratio.evidence);
+        // Without absolute runs there is nothing to compare.
+        let ratio = estimate(&Estimator::AbsoluteOverRotaryKl {}, &all[..2]);
+        assert_eq!(ratio.value, None);
+        // The rotary claims themselves take the best rotary run.
+        let kl = estimate(
+            &Estimator::Kl {
+                position: Some(Position::Rotary),
+            },
+            &all,
+        );
+        assert_eq!(kl.value, Some(0.01));
     }
 }

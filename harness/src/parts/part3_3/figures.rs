@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::claims::{Config, configurations, law_points, tuned};
 use super::law;
-use crate::figure::{Figure, Line};
+use crate::figure::{Axes, Figure, Line};
 use crate::run::Manifest;
 
 pub fn figures(manifests: &[Manifest]) -> Vec<Figure> {
@@ -70,6 +70,7 @@ fn bits_vs_parameters(all: &[Config], exposures: u32) -> Figure {
         y_label: "bits stored (≤ 0 not drawn)".into(),
         points,
         lines,
+        axes: Axes::LogLog,
     }
 }
 
@@ -95,6 +96,7 @@ fn ratio_vs_exposures(all: &[Config]) -> Figure {
         y_label: "R = bits / P (≤ 0 not drawn)".into(),
         points: series,
         lines: vec![Line::level("R = 2", 2.0), Line::level("R = 1", 1.0)],
+        axes: Axes::LogLog,
     }
 }
 
