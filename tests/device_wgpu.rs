@@ -1,5 +1,6 @@
 //! The GPU code path: the same model and trainer on burn's `wgpu` device (cubecl kernels; in CI
-//! over Mesa's software Vulkan driver lavapipe) must train like `flex`. Built only with
+//! over Mesa's software Vulkan driver lavapipe) must train like `flex`, and plm's own cubecl
+//! kernel (the Canon layer) must compute what burn's operations compute. Built only with
 //! `--features wgpu`; `.ci/run` installs lavapipe and runs it after the README's test command.
 #![cfg(feature = "wgpu")]
 
@@ -64,4 +65,90 @@ fn a_few_steps_on_wgpu_match_flex() {
             "step {step}: flex loss {a}, wgpu loss {b}"
         );
     }
+}
+
+/// Values `[n]` spread over about ±scale, the same on every run.
+fn spread(n: usize, seed: usize, scale: f32) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0) * scale)
+        .collect()
+}
+
+/// The Canon layer's value and both gradients on `device`, by `op`.
+fn canon_run(
+    device: &Device,
+    [batch, time, channels, kernel]: [usize; 4],
+    op: impl Fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
+) -> [Vec<f32>; 3] {
+    let h = Tensor::<3>::from_data(
+        TensorData::new(
+            spread(batch * time * channels, 1, 1.0),
+            [batch, time, channels],
+        ),
+        device,
+    )
+    .require_grad();
+    let w = Tensor::<2>::from_data(
+        TensorData::new(spread(kernel * channels, 2, 0.5), [kernel, channels]),
+        device,
+    )
+    .require_grad();
+    let r = Tensor::<3>::from_data(
+        TensorData::new(
+            spread(batch * time * channels, 3, 1.0),
+            [batch, time, channels],
+        ),
+        device,
+    );
+    let y = op(h.clone(), w.clone());
+    let grads = (y.clone() * r).sum().backward();
+    let read = |t: Tensor<3>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    let dh = read(h.grad(&grads).unwrap());
+    let dw = w
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    [read(y), dh, dw]
+}
+
+/// plm's cubecl Canon kernel (forward and both gradients) on wgpu against the same operation
+/// composed from burn's primitives on flex, for every kernel size and a window shorter than the
+/// kernel.
+#[test]
+fn the_canon_kernel_on_wgpu_matches_burns_operations_on_flex() {
+    let gpu = DeviceChoice::Wgpu.device().unwrap().autodiff();
+    let flex = DeviceChoice::Flex.device().unwrap().autodiff();
+    for shape in [[2, 37, 48, 4], [3, 9, 5, 3], [2, 40, 7, 2], [2, 2, 6, 4]] {
+        let got = canon_run(&gpu, shape, |h, w| {
+            plm::model::cube::canon(&h, &w).expect("the cubecl kernel runs on wgpu")
+        });
+        let want = canon_run(&flex, shape, plm::model::canon::composed);
+        for (name, got, want) in [
+            ("y", &got[0], &want[0]),
+            ("dh", &got[1], &want[1]),
+            ("dw", &got[2], &want[2]),
+        ] {
+            let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            let worst = got
+                .iter()
+                .zip(want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst <= 1e-5 * scale,
+                "{shape:?} {name}: largest difference {worst}"
+            );
+        }
+    }
+    // Evaluation (no autodiff) takes the kernel too.
+    let plain = DeviceChoice::Wgpu.device().unwrap();
+    let h = Tensor::<3>::from_data(TensorData::new(spread(24, 4, 1.0), [1, 4, 6]), &plain);
+    let w = Tensor::<2>::from_data(TensorData::new(spread(24, 5, 0.5), [4, 6]), &plain);
+    let y = plm::model::cube::canon(&h, &w).expect("plain tensors take the kernel");
+    let reference = plm::model::canon::composed(h, w);
+    let worst = (y - reference).abs().max().into_scalar::<f32>();
+    assert!(worst < 1e-5, "evaluation: largest difference {worst}");
 }

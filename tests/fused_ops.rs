@@ -9,7 +9,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use plm::model::{Gpt, fused};
-use plm::spec::{Mlp, ModelConfig, Norm, Position};
+use plm::spec::{CanonSites, Mlp, ModelConfig, Norm, Position};
 
 const VOCAB: usize = 11;
 /// Longer than the attention kernel's query block (64), so that blocks are exercised.
@@ -23,12 +23,17 @@ fn configs() -> Vec<(&'static str, ModelConfig)> {
     (llama.norm, llama.mlp, llama.tie_embeddings) = (Norm::RmsNorm, Mlp::GatedSilu, true);
     let mut absolute = ModelConfig::gpt2(1, 4, 32);
     absolute.position = Position::Absolute;
+    // Part 4.1's Canon layers at all four sites, with the gated MLP and no positions.
+    let mut canon = ModelConfig::gpt2(2, 2, 16);
+    (canon.canon, canon.mlp, canon.position) =
+        (CanonSites("ABCD".into()), Mlp::GatedSilu, Position::Nope);
     let mut attention_only = ModelConfig::gpt2(1, 1, 8);
     (attention_only.mlp, attention_only.rotary_fraction) = (Mlp::None, 1.0);
     vec![
         ("gpt2 rotary 1/2", gpt2),
         ("llama tied", llama),
         ("absolute positions", absolute),
+        ("canon ABCD, NoPE, gated MLP", canon),
         ("no MLP, full rotary", attention_only),
     ]
 }

@@ -229,6 +229,7 @@ fn part1_smoke_scale_measures_grammar_models() {
     );
     assert!(scale.join("figures/kl-vs-parameters.svg").exists());
     assert!(scale.join("figures/excess-loss-vs-tokens.svg").exists());
+    assert!(scale.join("figures/probe-ancestor-by-level.svg").exists());
     let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
     assert!(html.contains("<td>P1-R1</td>") && html.contains("cut accuracy"));
 
@@ -283,4 +284,67 @@ fn part1_smoke_scale_measures_grammar_models() {
         assert!(curve["points"].as_array().unwrap().len() > 5);
         assert!(curve["floor"].as_f64().unwrap() > 0.3);
     }
+}
+
+/// Part 4.1 through the same pipeline: copy, Depo and Mano models with and without Canon layers
+/// get exact-match accuracy at each difficulty, and every claim a verdict.
+#[test]
+fn part4_1_smoke_scale_scores_answers_by_difficulty() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let output = plm()
+        .args(["reproduce", "part4.1", "--scale", "smoke", "--out"])
+        .arg(artifacts.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let scale = artifacts.path().join("part4.1/smoke");
+    let summary = json(&scale.join("summary.json"));
+    let suite = json(&scale.join("suite.json"));
+    assert_eq!(
+        summary["claims"].as_array().unwrap().len(),
+        suite["claims"].as_array().unwrap().len()
+    );
+    for task in ["copy", "depo", "mano"] {
+        assert!(
+            scale.join(format!("figures/{task}-accuracy.svg")).exists(),
+            "{task}"
+        );
+    }
+    let plan = json(&scale.join("plan.json"));
+    let mut tasks = Vec::new();
+    for run in plan.as_array().unwrap() {
+        let id = run["id"].as_str().unwrap();
+        let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
+        let measured = &manifest["measurements"];
+        let points = measured["accuracy"].as_array().unwrap();
+        let difficulties: Vec<u64> = points
+            .iter()
+            .map(|p| p["difficulty"].as_u64().unwrap())
+            .collect();
+        let task = measured["task"].as_str().unwrap().to_owned();
+        let expected: Vec<u64> = match task.as_str() {
+            "copy" => vec![4, 8],
+            "depo" => vec![1, 2],
+            _ => vec![1, 2],
+        };
+        assert_eq!(difficulties, expected, "{task}");
+        for p in points {
+            let (correct, questions) = (
+                p["correct"].as_u64().unwrap(),
+                p["questions"].as_u64().unwrap(),
+            );
+            // 100 documents per difficulty; Depo asks min(10, N) = 6 questions in each.
+            let per_doc = if task == "depo" { 6 } else { 1 };
+            assert_eq!(questions, 100 * per_doc, "{task}");
+            assert!(correct <= questions);
+        }
+        tasks.push(task);
+    }
+    tasks.sort();
+    assert_eq!(tasks, ["copy", "copy", "depo", "mano"]);
 }

@@ -14,6 +14,11 @@
 //! | [`gated`] | LLaMA's silu(gate)·up and its two gradients |
 //! | [`cross_entropy`] | log-softmax, gather of the target, negation |
 //! | [`linear`] | matrix product, bias broadcast and add, and their gradients (bias sum, transposes) |
+//! | [`canon`] | Part 4.1's Canon layer: shifted copies, per-channel weights, residual |
+//!
+//! With the `cube` feature, `canon_cube` holds the Canon layer as cubecl kernels for GPUs (the
+//! harness launches them on burn's `wgpu` and `cuda` devices); `tests/device_wgpu.rs` compares
+//! them with burn's operations.
 //!
 //! [`flush_subnormals_on_this_thread`] is set on every training thread: subnormal numbers from
 //! peaky attention would otherwise slow products several times.
@@ -28,6 +33,9 @@
 //! training at one thread (and reruns and resumptions there), which the tests check.
 
 pub mod attention;
+pub mod canon;
+#[cfg(feature = "cube")]
+pub mod canon_cube;
 pub mod cross_entropy;
 mod fresh;
 pub mod gated;

@@ -7,7 +7,11 @@
 pub mod augmentation;
 pub mod biod;
 pub mod bios;
+pub mod brevo;
 pub mod cfg;
+pub mod copy;
+pub mod depo;
+pub mod mano;
 pub mod names;
 pub mod pools;
 pub mod qa;
@@ -90,5 +94,9 @@ pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
         DatasetSpec::BiosQa(s) => Box::new(qa::BiosQa::new(s, seed)),
         DatasetSpec::Biod(s) => Box::new(biod::Biod::new(s, seed)),
         DatasetSpec::Cfg(s) => Box::new(cfg::corpus::CfgCorpus::new(s, seed)),
+        DatasetSpec::Depo(s) => Box::new(depo::Depo::new(s, seed)),
+        DatasetSpec::Brevo(s) => Box::new(brevo::Brevo::new(s, seed)),
+        DatasetSpec::Mano(s) => Box::new(mano::Mano::new(s, seed)),
+        DatasetSpec::Copy(s) => Box::new(copy::Copy::new(s, seed)),
     }
 }

@@ -21,7 +21,7 @@ use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 use burn_flex::{Flex, FlexTensor};
-use plm_kernels::{attention, cross_entropy, gated, gelu, linear, norm};
+use plm_kernels::{attention, canon, cross_entropy, gated, gelu, linear, norm};
 
 /// Off only to compare with burn's own operations (`plm bench train --unfused`, the tests).
 static ENABLED: AtomicBool = AtomicBool::new(true);
@@ -254,6 +254,42 @@ pub fn gated_silu<const D: usize>(gate: &Tensor<D>, up: &Tensor<D>) -> Option<Te
     let output = flex(gated::forward(&values(g), &values(u)), dims(g));
     let state = (g.clone(), u.clone());
     Some(finish(GatedSilu, [&gate_in, &up_in], state, output))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canon layers (Part 4.1)
+
+#[derive(Debug)]
+struct CanonOp;
+
+impl Backward<Flex, 2> for CanonOp {
+    /// The input, the weights and the sizes.
+    type State = (FlexTensor, FlexTensor, canon::Shape);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (h, w, shape) = &ops.state;
+        let (dh, dw) = canon::backward(&values(h), &values(w), &values(&dy), *shape);
+        give(&ops, 0, grads, flex(dh, dims(h)));
+        give(&ops, 1, grads, flex(dw, dims(w)));
+    }
+}
+
+/// `x + causal_conv(x, w)` for `x` of `[batch, time, channels]` and `weight` of
+/// `[kernel, channels]` (`model::canon`).
+pub fn canon(x: &Tensor<3>, weight: &Tensor<2>) -> Option<Tensor<3>> {
+    let (x_in, w_in) = (OnFlex::of(x)?, OnFlex::of(weight)?);
+    let (h, w) = (x_in.primitive(), w_in.primitive());
+    let [batch, time, channels] = x.dims();
+    let shape = canon::Shape {
+        batch,
+        time,
+        channels,
+        kernel: weight.dims()[0],
+    };
+    let output = flex(canon::forward(&values(h), &values(w), shape), dims(h));
+    let state = (h.clone(), w.clone(), shape);
+    Some(finish(CanonOp, [&x_in, &w_in], state, output))
 }
 
 // ---------------------------------------------------------------------------------------------

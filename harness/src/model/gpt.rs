@@ -14,9 +14,10 @@ use burn::tensor::module::{attention, linear as project};
 use burn::tensor::ops::AttentionModuleOptions;
 
 use super::NORM_EPSILON;
+use super::canon::Canon;
 use super::fused;
 use super::positions::{Rotary, UniformAttention};
-use crate::spec::{Mlp as MlpKind, ModelConfig, Norm, Position};
+use crate::spec::{CanonSite, Mlp as MlpKind, ModelConfig, Norm, Position};
 
 /// Numbers the parameters 0, 1, 2, … in module order. burn gives each parameter a random id, and
 /// saved weights and optimiser state carry those ids: numbering them makes `model.bpk` the same
@@ -97,18 +98,29 @@ pub struct Mlp {
     down: Linear,
     gelu: Gelu,
     silu: SiLU,
+    /// Canon-D: on the up projection (and the gate, as one layer over both) before the
+    /// activation.
+    canon: Option<Canon>,
 }
 
 impl Mlp {
-    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, history: Option<&mut Tensor<3>>) -> Tensor<3> {
         match &self.gate {
             None => {
-                let hidden = dense(&self.up, x);
+                let mut hidden = dense(&self.up, x);
+                if let Some(canon) = &self.canon {
+                    hidden = canon.forward(hidden, history);
+                }
                 let activated = fused::gelu(&hidden).unwrap_or_else(|| self.gelu.forward(hidden));
                 dense(&self.down, activated)
             }
             Some(gate) => {
-                let (gated, up) = (dense(gate, x.clone()), dense(&self.up, x));
+                let (mut gated, mut up) = (dense(gate, x.clone()), dense(&self.up, x));
+                if let Some(canon) = &self.canon {
+                    let both = canon.forward(Tensor::cat(vec![gated, up], 2), history);
+                    let mut halves = both.chunk(2, 2);
+                    (up, gated) = (halves.pop().unwrap(), halves.pop().unwrap());
+                }
                 let activated =
                     fused::gated_silu(&gated, &up).unwrap_or_else(|| self.silu.forward(gated) * up);
                 dense(&self.down, activated)
@@ -130,6 +142,10 @@ pub struct Block {
     mlp_norm: Option<Normalization>,
     mlp: Option<Mlp>,
     heads: usize,
+    /// Canon-A (after the attention norm), -B (on q, k, v), -C (after the MLP norm).
+    canon_a: Option<Canon>,
+    canon_b: Option<Canon>,
+    canon_c: Option<Canon>,
 }
 
 impl Block {
@@ -145,7 +161,11 @@ impl Block {
     ) -> Tensor<3> {
         let [batch, time, d] = x.dims();
         let head_dim = d / self.heads;
-        let qkv = dense(&self.qkv, x);
+        let mut cache = cache;
+        let mut qkv = dense(&self.qkv, x);
+        if let Some(canon) = &self.canon_b {
+            qkv = canon.forward(qkv, LayerCache::history(&mut cache, CanonSite::B, canon));
+        }
         let heads = |t: Tensor<3>| {
             t.reshape([batch, time, self.heads, head_dim])
                 .swap_dims(1, 2)
@@ -201,21 +221,48 @@ impl Block {
         offset: usize,
         cache: Option<&mut LayerCache>,
     ) -> Tensor<3> {
-        let x = x.clone() + self.attend(normalize(&self.attention_norm, x), mixing, offset, cache);
-        match (&self.mlp_norm, &self.mlp) {
-            (Some(norm), Some(mlp)) => x.clone() + mlp.forward(normalize(norm, x)),
-            _ => x,
+        let mut cache = cache;
+        let mut a = normalize(&self.attention_norm, x.clone());
+        if let Some(canon) = &self.canon_a {
+            a = canon.forward(a, LayerCache::history(&mut cache, CanonSite::A, canon));
         }
+        let x = x + self.attend(a, mixing, offset, cache.as_deref_mut());
+        let (Some(norm), Some(mlp)) = (&self.mlp_norm, &self.mlp) else {
+            return x;
+        };
+        let mut c = normalize(norm, x.clone());
+        if let Some(canon) = &self.canon_c {
+            c = canon.forward(c, LayerCache::history(&mut cache, CanonSite::C, canon));
+        }
+        let d_history = match &mlp.canon {
+            Some(canon) => LayerCache::history(&mut cache, CanonSite::D, canon),
+            None => None,
+        };
+        x + mlp.forward(c, d_history)
     }
 }
 
-/// One layer's keys and values `[batch, heads, capacity, head_dim]`, written in place.
+/// One layer's keys and values `[batch, heads, capacity, head_dim]`, written in place, and the
+/// last inputs of each of its Canon layers (A, B, C, D).
 struct LayerCache {
     keys: Tensor<4>,
     values: Tensor<4>,
+    canon: [Option<Tensor<3>>; 4],
 }
 
 impl LayerCache {
+    /// While decoding, the inputs before this step of the Canon layer at `site` (zeros at
+    /// first); `None` without a cache.
+    fn history<'a>(
+        cache: &'a mut Option<&mut LayerCache>,
+        site: CanonSite,
+        canon: &Canon,
+    ) -> Option<&'a mut Tensor<3>> {
+        let layer = cache.as_deref_mut()?;
+        let batch = layer.keys.dims()[0];
+        Some(layer.canon[site as usize].get_or_insert_with(|| canon.empty_history(batch)))
+    }
+
     /// Stores `k`, `v` at `offset..` and returns every key and value up to them.
     fn append(&mut self, k: Tensor<4>, v: Tensor<4>, offset: usize) -> (Tensor<4>, Tensor<4>) {
         let end = offset + k.dims()[2];
@@ -252,6 +299,7 @@ impl KvCache {
                 LayerCache {
                     keys: Tensor::zeros(shape, &device),
                     values: Tensor::zeros(shape, &device),
+                    canon: Default::default(),
                 }
             })
             .collect();
@@ -292,6 +340,12 @@ impl Gpt {
                 })
                 .init(device)
         };
+        let canon = |site: CanonSite, channels: usize| {
+            config
+                .canon
+                .has(site)
+                .then(|| Canon::new(channels, config.canon_kernel, device))
+        };
         let blocks = (0..config.layers)
             .map(|_| {
                 let hidden = config.mlp_hidden();
@@ -304,6 +358,7 @@ impl Gpt {
                         down: linear(hidden, d, kind == MlpKind::Gelu, device),
                         gelu: Gelu::new(),
                         silu: SiLU::new(),
+                        canon: canon(CanonSite::D, config.mlp_d_channels()),
                     }),
                 };
                 Block {
@@ -313,6 +368,9 @@ impl Gpt {
                     mlp_norm: mlp.is_some().then(|| norm(config.norm, d, device)),
                     mlp,
                     heads: config.heads,
+                    canon_a: canon(CanonSite::A, d),
+                    canon_b: canon(CanonSite::B, config.attention_inputs()),
+                    canon_c: canon(CanonSite::C, d),
                 }
             })
             .collect();
@@ -453,51 +511,56 @@ impl Gpt {
 mod tests {
     use super::*;
 
-    /// Head h (1-based) of uniform attention is the mean of the values of the last 2^h − 1
-    /// positions up to its own, written out.
+    /// The parameter count the reports use (`ModelConfig::parameters`) is the model's own.
     #[test]
-    fn uniform_attention_averages_the_last_positions_of_each_head() {
+    fn parameter_counts_match_the_built_model() {
         let device = Device::flex();
-        let (heads, time, head_dim) = (3, 9, 2);
-        let values: Vec<f32> = (0..heads * time * head_dim)
-            .map(|i| ((i * 37) % 11) as f32 - 5.0)
-            .collect();
-        let v = Tensor::<4>::from_data(
-            TensorData::new(values.clone(), [1, heads, time, head_dim]),
-            &device,
-        );
-        let got = UniformAttention::new(heads, 12, &device)
-            .apply(v, time)
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap();
-        for h in 0..heads {
-            let window = (1 << (h + 1)) - 1;
-            for t in 0..time {
-                let first = (t + 1).saturating_sub(window);
-                for i in 0..head_dim {
-                    let at = |s: usize| values[(h * time + s) * head_dim + i];
-                    let want = (first..=t).map(at).sum::<f32>() / (t + 1 - first) as f32;
-                    let value = got[(h * time + t) * head_dim + i];
-                    assert!(
-                        (value - want).abs() < 1e-5,
-                        "head {h} t {t}: {value} vs {want}"
-                    );
-                }
-            }
+        for (position, sites, mlp) in [
+            (Position::Rotary, "", MlpKind::Gelu),
+            (Position::Absolute, "AC", MlpKind::Gelu),
+            (Position::Uniform, "ABCD", MlpKind::Gelu),
+            (Position::Nope, "ABCD", MlpKind::GatedSilu),
+            (Position::Rotary, "AB", MlpKind::None),
+        ] {
+            let mut config = ModelConfig::gpt2(2, 2, 16);
+            (config.position, config.mlp) = (position, mlp);
+            config.canon = crate::spec::CanonSites(sites.into());
+            let model = Gpt::new(&config, 7, 12, &device);
+            assert_eq!(
+                model.num_params() as u64,
+                config.parameters(7, 12),
+                "{position:?}, canon {sites:?}, {mlp:?}"
+            );
         }
     }
 
     /// Decoding with the cache (a prompt, then one token at a time) gives the logits of one full
-    /// forward pass, for both position encodings.
+    /// forward pass, for every position encoding, and with Canon layers (whose last inputs the
+    /// cache carries) at every site, with the plain and the gated MLP.
     #[test]
     fn cached_decoding_matches_the_full_forward_pass() {
         let device = Device::flex();
-        for position in [Position::Rotary, Position::Absolute, Position::Uniform] {
+        let positions = [
+            Position::Rotary,
+            Position::Absolute,
+            Position::Uniform,
+            Position::Nope,
+        ];
+        let canon = [
+            ("", MlpKind::Gelu),
+            ("ABCD", MlpKind::Gelu),
+            ("ABCD", MlpKind::GatedSilu),
+        ];
+        let configs = positions
+            .iter()
+            .flat_map(|&p| canon.iter().map(move |&c| (p, c)));
+        for (position, (sites, mlp)) in configs {
             let mut config = ModelConfig::gpt2(2, 2, 16);
             config.position = position;
             config.rotary_fraction = 1.0;
+            config.canon = crate::spec::CanonSites(sites.into());
+            config.canon_kernel = 3;
+            config.mlp = mlp;
             let model = Gpt::new(&config, 7, 12, &device);
             let rows: [[i64; 9]; 2] = [[0, 3, 4, 2, 6, 5, 3, 0, 2], [0, 2, 2, 5, 3, 4, 6, 1, 3]];
             let ids = |cols: std::ops::Range<usize>| {
@@ -525,7 +588,10 @@ mod tests {
                 .zip(&stitched)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0f32, f32::max);
-            assert!(worst < 1e-5, "{position:?}: largest difference {worst}");
+            assert!(
+                worst < 1e-5,
+                "{position:?}, canon {sites:?}, {mlp:?}: largest difference {worst}"
+            );
         }
     }
 }

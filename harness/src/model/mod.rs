@@ -2,8 +2,13 @@
 //! its LLaMA-style variant (RMSNorm, gated SiLU MLP) and the reduced-MLP ablations GPT2^{1/4} and
 //! GPT2^0. Its configuration, [`crate::spec::ModelConfig`], is plain data in the spec layer;
 //! [`gpt`] is the whole model in one readable file, in the spirit of nanoGPT, with the position
-//! mechanisms (rotary, uniform attention) in [`positions`].
+//! mechanisms (rotary, uniform attention) in [`positions`] and Part 4.1's Canon layers in
+//! [`canon`]. [`fused`] (CPU) and `cube` (GPUs, with a GPU feature) run layers as single
+//! kernels.
 
+pub mod canon;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod cube;
 pub mod fused;
 pub mod gpt;
 pub mod positions;

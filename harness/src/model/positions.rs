@@ -102,3 +102,44 @@ impl UniformAttention {
         weights.matmul(all_v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Head h (1-based) of uniform attention is the mean of the values of the last 2^h − 1
+    /// positions up to its own, written out.
+    #[test]
+    fn uniform_attention_averages_the_last_positions_of_each_head() {
+        let device = Device::flex();
+        let (heads, time, head_dim) = (3, 9, 2);
+        let values: Vec<f32> = (0..heads * time * head_dim)
+            .map(|i| ((i * 37) % 11) as f32 - 5.0)
+            .collect();
+        let v = Tensor::<4>::from_data(
+            TensorData::new(values.clone(), [1, heads, time, head_dim]),
+            &device,
+        );
+        let got = UniformAttention::new(heads, 12, &device)
+            .apply(v, time)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for h in 0..heads {
+            let window = (1 << (h + 1)) - 1;
+            for t in 0..time {
+                let first = (t + 1).saturating_sub(window);
+                for i in 0..head_dim {
+                    let at = |s: usize| values[(h * time + s) * head_dim + i];
+                    let want = (first..=t).map(at).sum::<f32>() / (t + 1 - first) as f32;
+                    let value = got[(h * time + t) * head_dim + i];
+                    assert!(
+                        (value - want).abs() < 1e-5,
+                        "head {h} t {t}: {value} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
 
 mod part1;
 mod part3_3;
+mod part4_1;
 
 use anyhow::Result;
 use indicatif::ProgressBar;
@@ -19,7 +20,7 @@ use crate::spec::{Claim, Invalid, Suite};
 use crate::train::Trained;
 
 /// Every part plm runs, by the `name` of its suites.
-static PARTS: &[&dyn Part] = &[&part1::Part1, &part3_3::Part33];
+static PARTS: &[&dyn Part] = &[&part1::Part1, &part3_3::Part33, &part4_1::Part41];
 
 /// The part that runs suites named `name`.
 pub fn find(name: &str) -> Result<&'static dyn Part, String> {

@@ -18,10 +18,20 @@ pub enum DatasetSpec {
     Biod(BiodSpec),
     /// Sentences of one of Part 1's context-free grammars (Part 1 §2.1).
     Cfg(CfgSpec),
+    /// Depo: k-hop questions over a shuffled cycle (Part 4.1 §2.1).
+    Depo(DepoSpec),
+    /// Brevo: every ancestor of a vertex of a random DAG (Part 4.1 §2.1).
+    Brevo(BrevoSpec),
+    /// Mano: prefix expressions mod 23 (Part 4.1 §2.1).
+    Mano(ManoSpec),
+    /// The copy task of Part 4.1's Fig. 5.
+    Copy(CopySpec),
 }
 
 /// The `generator` names, in the order of [`DatasetSpec`]'s variants.
-const GENERATORS: [&str; 4] = ["bios", "bios-qa", "biod", "cfg"];
+const GENERATORS: [&str; 8] = [
+    "bios", "bios-qa", "biod", "cfg", "depo", "brevo", "mano", "copy",
+];
 
 impl<'de> Deserialize<'de> for DatasetSpec {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -48,6 +58,10 @@ impl<'de> Deserialize<'de> for DatasetSpec {
             "bios-qa" => variant(table).map(DatasetSpec::BiosQa),
             "biod" => variant(table).map(DatasetSpec::Biod),
             "cfg" => variant(table).map(DatasetSpec::Cfg),
+            "depo" => variant(table).map(DatasetSpec::Depo),
+            "brevo" => variant(table).map(DatasetSpec::Brevo),
+            "mano" => variant(table).map(DatasetSpec::Mano),
+            "copy" => variant(table).map(DatasetSpec::Copy),
             other => Err(format!(
                 "field `generator`: unknown generator `{other}`, expected one of {}",
                 GENERATORS.join(", ")
@@ -64,6 +78,10 @@ impl DatasetSpec {
             DatasetSpec::BiosQa(s) => &s.name,
             DatasetSpec::Biod(s) => &s.name,
             DatasetSpec::Cfg(s) => &s.name,
+            DatasetSpec::Depo(s) => &s.name,
+            DatasetSpec::Brevo(s) => &s.name,
+            DatasetSpec::Mano(s) => &s.name,
+            DatasetSpec::Copy(s) => &s.name,
         }
     }
 
@@ -73,6 +91,10 @@ impl DatasetSpec {
             DatasetSpec::BiosQa(s) => s.sha256.as_ref(),
             DatasetSpec::Biod(s) => s.sha256.as_ref(),
             DatasetSpec::Cfg(s) => s.sha256.as_ref(),
+            DatasetSpec::Depo(s) => s.sha256.as_ref(),
+            DatasetSpec::Brevo(s) => s.sha256.as_ref(),
+            DatasetSpec::Mano(s) => s.sha256.as_ref(),
+            DatasetSpec::Copy(s) => s.sha256.as_ref(),
         }
     }
 }
@@ -149,6 +171,67 @@ pub struct CfgSpec {
     /// addressable on its own, which the trainer's shuffle needs). Part 1 trains on fresh samples:
     /// choose enough sentences that one exposure covers the whole run.
     pub sentences: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepoSpec {
+    pub name: String,
+    /// Documents (each a fresh cycle and its queries).
+    pub docs: u64,
+    /// N: the longest cycle; cycles have 3..=N nodes.
+    pub max_nodes: usize,
+    /// K: the most hops a query asks for (1..=K).
+    pub max_hops: usize,
+    /// Tokens per node name, at most (1..=this, uniform): Depo1 2, Depo2 7.
+    pub name_tokens: usize,
+    /// Tokens of the names' alphabet: Depo1 50, Depo2 4.
+    pub alphabet: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrevoSpec {
+    pub name: String,
+    /// Documents (each a fresh graph and one query).
+    pub docs: u64,
+    /// N: the most vertices a graph has (3..=N, uniform).
+    pub max_vertices: usize,
+    /// Tokens per vertex name, at most: Brevo1 1, Brevo2 4.
+    pub name_tokens: usize,
+    /// Tokens of the names' alphabet.
+    pub alphabet: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManoSpec {
+    pub name: String,
+    /// Documents (each one expression).
+    pub docs: u64,
+    /// L: the most operators an expression has (1..=L, uniform).
+    pub max_operators: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopySpec {
+    pub name: String,
+    /// Documents (each one sequence and its copy).
+    pub docs: u64,
+    /// Tokens to copy, at least and at most (uniform in between).
+    pub min_length: usize,
+    pub max_length: usize,
+    /// Distinct tokens to draw from; at least `max_length`.
+    pub alphabet: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<StreamHashes>,
 }

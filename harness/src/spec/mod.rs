@@ -17,10 +17,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use claim::Claim;
-pub use dataset::{BiodSpec, BiosQaSpec, BiosSpec, CfgSpec, DatasetSpec, Split, StreamHashes};
+pub use dataset::{
+    BiodSpec, BiosQaSpec, BiosSpec, BrevoSpec, CfgSpec, CopySpec, DatasetSpec, DepoSpec, ManoSpec,
+    Split, StreamHashes,
+};
 pub use error::{Invalid, InvalidFile, one_line};
 pub use evaluation::{Evaluation, GrammarEval};
-pub use model::{Mlp, ModelConfig, Norm, Position};
+pub use model::{CanonSite, CanonSites, Mlp, ModelConfig, Norm, Position};
 pub use recipe::{Decay, LossMask, Packing, Recipe};
 pub use train::TrainSpec;
 

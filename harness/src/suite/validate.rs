@@ -6,7 +6,7 @@ use crate::data::augmentation::Augmentation;
 use crate::data::names::name_space;
 use crate::data::pools::pools;
 use crate::parts;
-use crate::spec::{BiodSpec, BiosSpec, DatasetSpec, Invalid, Suite};
+use crate::spec::{BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, Invalid, Suite};
 
 /// Checks everything serde could not; the suite's part checks its own settings last.
 pub fn validate(suite: &Suite) -> Result<(), Invalid> {
@@ -53,6 +53,20 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                     crate::data::cfg::Grammar::by_name(&s.grammar)
                         .map_err(|e| Invalid::field(at("grammar"), e.to_string()))?;
                 }
+                DatasetSpec::Depo(s) => validate_depo(s, &at)?,
+                DatasetSpec::Brevo(s) => {
+                    positive(s.docs, &at("docs"))?;
+                    positive(s.name_tokens as u64, &at("name_tokens"))?;
+                    if s.max_vertices < 3 {
+                        return Err(Invalid::field(at("max_vertices"), "needs at least 3"));
+                    }
+                    enough_names(s.alphabet, s.name_tokens, s.max_vertices, &at)?;
+                }
+                DatasetSpec::Mano(s) => {
+                    positive(s.docs, &at("docs"))?;
+                    positive(s.max_operators as u64, &at("max_operators"))?;
+                }
+                DatasetSpec::Copy(s) => validate_copy(s, &at)?,
             }
         }
         let scale_field = |field: String| format!("scales.{}.{field}", scale.name());
@@ -179,6 +193,69 @@ fn validate_biod(spec: &BiodSpec, at: &dyn Fn(&str) -> String) -> Result<(), Inv
             format!(
                 "D = {} exceeds T^L = {strings} distinct strings",
                 spec.diversity
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Depo needs a cycle of at least 3 nodes, hop counts below the cycle's length, and enough
+/// distinct names for the longest cycle.
+fn validate_depo(s: &DepoSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    positive(s.docs, &at("docs"))?;
+    positive(s.max_hops as u64, &at("max_hops"))?;
+    positive(s.name_tokens as u64, &at("name_tokens"))?;
+    positive(s.alphabet as u64, &at("alphabet"))?;
+    if s.max_nodes < 3 {
+        return Err(Invalid::field(
+            at("max_nodes"),
+            "a cycle needs at least 3 nodes",
+        ));
+    }
+    if s.max_hops >= s.max_nodes {
+        return Err(Invalid::field(
+            at("max_hops"),
+            format!("K = {} must be below N = {}", s.max_hops, s.max_nodes),
+        ));
+    }
+    enough_names(s.alphabet, s.name_tokens, s.max_nodes, at)
+}
+
+/// Names of 1..=`tokens` tokens over `alphabet` must outnumber twice the `nodes` a document
+/// names, so that drawing distinct ones stays quick.
+fn enough_names(
+    alphabet: usize,
+    tokens: usize,
+    nodes: usize,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), Invalid> {
+    let names: f64 = (1..=tokens).map(|l| (alphabet as f64).powi(l as i32)).sum();
+    if names < 2.0 * nodes as f64 {
+        return Err(Invalid::field(
+            at("alphabet"),
+            format!(
+                "{names} possible names are too few for {nodes} distinct ones (need twice as many)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_copy(s: &CopySpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    positive(s.docs, &at("docs"))?;
+    positive(s.min_length as u64, &at("min_length"))?;
+    if s.max_length < s.min_length {
+        return Err(Invalid::field(
+            at("max_length"),
+            format!("{} is below min_length = {}", s.max_length, s.min_length),
+        ));
+    }
+    if s.alphabet < s.max_length {
+        return Err(Invalid::field(
+            at("alphabet"),
+            format!(
+                "{} tokens cannot make {} distinct ones",
+                s.alphabet, s.max_length
             ),
         ));
     }

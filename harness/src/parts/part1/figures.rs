@@ -7,6 +7,11 @@ use crate::figure::{Axes, Figure, Line};
 use crate::run::Manifest;
 use crate::spec::Position;
 
+/// A run's name in a legend: its model, and its recipe (a scale may train a model twice).
+fn run_name(manifest: &Manifest) -> String {
+    format!("{} / {}", manifest.model_name, manifest.recipe_name)
+}
+
 pub fn all(manifests: &[Manifest]) -> Vec<Figure> {
     let mut figures = vec![kl_vs_parameters(manifests)];
     figures.extend(learning_curves(manifests));
@@ -41,7 +46,7 @@ fn kl_vs_parameters(manifests: &[Manifest]) -> Figure {
 fn learning_curves(manifests: &[Manifest]) -> Option<Figure> {
     let curves: Vec<_> = manifests
         .iter()
-        .filter_map(|m| curve_of(m).map(|c| (m.model_name.clone(), c)))
+        .filter_map(|m| curve_of(m).map(|c| (run_name(m), c)))
         .collect();
     if curves.is_empty() {
         return None;
@@ -50,12 +55,12 @@ fn learning_curves(manifests: &[Manifest]) -> Option<Figure> {
         .iter()
         .map(|&kl| Line::level(format!("KL {kl}"), kl))
         .collect();
-    for (i, (label, curve)) in curves.iter().enumerate() {
+    for (i, (_, curve)) in curves.iter().enumerate() {
         if let Some((factor, power)) = curve.fit {
             // From where the fit starts (the second half of training) to the plot's end.
             let seen = curve.points.last().map_or(0.0, |p| p.0);
             lines.push(Line {
-                name: format!("trend {label}: t^{power:.2}"),
+                name: format!("trend: t^{power:.2}"),
                 factor,
                 power,
                 series: Some(i),

@@ -1,0 +1,116 @@
+//! The copy task of Part 4.1's Fig. 5 (Allen-Zhu, arXiv:2512.17351, §4): `x₁ … xₘ <copy> x₁ … xₘ`,
+//! where `x` is a random arrangement of `m` distinct tokens. Copying needs an induction head —
+//! find where the current token sat before and read what followed it — which takes one layer to
+//! find the previous token and another to look it up; a Canon layer supplies the previous token
+//! inside the first, so one layer with Canon copies where one without cannot.
+//!
+//! Choices: the paper copies a permutation of 500 tokens; here `m` is uniform in
+//! `min_length..=max_length` so that no fixed offset between a token and its copy exists (a
+//! rotary model could otherwise attend by position alone), and only the copy is trained on (its
+//! value span), since the first half is random.
+
+use super::rng::{StreamKey, below};
+use super::{Doc, DocSource, SpanKind, Vocab};
+use crate::spec::CopySpec;
+
+pub struct Copy {
+    spec: CopySpec,
+    key: StreamKey,
+    vocab: Vocab,
+}
+
+impl Copy {
+    pub fn new(spec: &CopySpec, seed: u64) -> Self {
+        let words: Vec<String> = (0..spec.alphabet)
+            .map(|t| format!("t{t}"))
+            .chain(["<copy>".to_owned()])
+            .collect();
+        Self {
+            spec: spec.clone(),
+            key: StreamKey::new(seed, &["copy", &spec.name]),
+            vocab: Vocab::from_texts(words.iter().map(String::as_str)),
+        }
+    }
+
+    /// Training document `index`.
+    pub fn document(&self, index: u64, doc: &mut Doc) {
+        let span = (self.spec.max_length - self.spec.min_length + 1) as u32;
+        let mut rng = self.key.rng(index, 0);
+        let length = self.spec.min_length + below(&mut rng, span) as usize;
+        self.write(&mut rng, length, doc);
+    }
+
+    /// Evaluation document `index` (a stream apart from training's) of exactly `length` tokens.
+    pub fn probe(&self, index: u64, length: usize, doc: &mut Doc) {
+        let key = StreamKey::new(0, &["copy-eval", &self.spec.name]);
+        self.write(&mut key.rng(index, length as u32), length, doc);
+    }
+
+    fn write(&self, rng: &mut rand_chacha::ChaCha8Rng, length: usize, doc: &mut Doc) {
+        doc.clear();
+        // The first `length` places of a Fisher–Yates shuffle: distinct tokens in random order.
+        let mut pool: Vec<u32> = (0..self.spec.alphabet)
+            .map(|t| self.vocab.id(&format!("t{t}")))
+            .collect();
+        for i in 0..length {
+            let j = i + below(rng, (pool.len() - i) as u32) as usize;
+            pool.swap(i, j);
+        }
+        let sequence = &pool[..length];
+        doc.tokens.extend_from_slice(sequence);
+        doc.tokens.push(self.vocab.id("<copy>"));
+        doc.push_span(SpanKind::Value(0), sequence);
+    }
+}
+
+impl DocSource for Copy {
+    fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+    fn people(&self) -> usize {
+        self.spec.docs as usize
+    }
+    fn entries(&self) -> u32 {
+        1
+    }
+    fn docs_per_entry(&self) -> u64 {
+        self.spec.docs
+    }
+    fn doc(&self, index: u64, doc: &mut Doc) {
+        self.document(index, doc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_distinct_tokens_then_the_same_again() {
+        let spec = CopySpec {
+            name: "copy".into(),
+            docs: 100,
+            min_length: 5,
+            max_length: 9,
+            alphabet: 12,
+            sha256: None,
+        };
+        let copy = Copy::new(&spec, 4);
+        let mut doc = Doc::default();
+        let mut lengths = std::collections::BTreeSet::new();
+        for index in 0..100 {
+            copy.document(index, &mut doc);
+            let marker = copy.vocab().id("<copy>");
+            let split = doc.tokens.iter().position(|&t| t == marker).unwrap();
+            let (first, second) = (&doc.tokens[..split], &doc.tokens[split + 1..]);
+            assert_eq!(first, second);
+            assert_eq!(doc.span_tokens(SpanKind::Value(0)), Some(first));
+            let distinct: std::collections::HashSet<_> = first.iter().collect();
+            assert_eq!(distinct.len(), first.len());
+            lengths.insert(first.len());
+        }
+        assert_eq!(lengths, (5..=9).collect());
+        copy.probe(0, 12, &mut doc);
+        assert_eq!(doc.tokens.len(), 25);
+    }
+}

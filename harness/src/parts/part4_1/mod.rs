@@ -1,0 +1,293 @@
+//! Part 4.1, "Architecture Design and the Magic of Canon Layers" (Allen-Zhu, arXiv:2512.17351):
+//! models with and without Canon layers (`model::canon`), with rotary or no positions, trained on
+//! the synthetic playground — Depo (reasoning depth), Mano (manipulation) and the copy task —
+//! and scored by exact-match answers ([`answers`]) at each difficulty. Estimators in [`claims`].
+
+mod answers;
+mod claims;
+
+use anyhow::{Result, bail};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+
+use super::{Estimate, Measured, Part};
+use crate::data::copy::Copy;
+use crate::data::depo::Depo;
+use crate::data::mano::Mano;
+use crate::data::{Doc, DocSource};
+use crate::figure::{Axes, Figure};
+use crate::run::{Manifest, Run};
+use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
+use crate::train::Trained;
+use answers::{Question, answered};
+
+pub struct Part41;
+
+/// Exact-match answers at one difficulty.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Depo: hops k; Mano: operators ℓ; copy: tokens copied.
+    pub difficulty: usize,
+    pub correct: usize,
+    pub questions: usize,
+}
+
+impl Point {
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.questions.max(1) as f64
+    }
+}
+
+/// What a Part 4.1 run measured.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Measurements {
+    /// The task's generator: `depo`, `mano` or `copy`.
+    pub task: String,
+    /// Easiest difficulty first; the last is the one the claims read.
+    pub accuracy: Vec<Point>,
+}
+
+fn measured(manifest: &Manifest) -> Option<Measurements> {
+    super::measurements::<Measurements>(manifest)
+}
+
+/// Evaluation documents per difficulty.
+const EVAL_DOCS: u64 = 100;
+
+/// The task name and the evaluation questions at each difficulty of `dataset`.
+fn evaluation(
+    dataset: &DatasetSpec,
+    seed: u64,
+) -> Option<(
+    &'static str,
+    Box<dyn DocSource>,
+    Vec<(usize, Vec<Question>)>,
+)> {
+    let mut doc = Doc::default();
+    let mut questions = |make: &mut dyn FnMut(u64, &mut Doc) -> Vec<std::ops::Range<usize>>| {
+        (0..EVAL_DOCS)
+            .map(|i| {
+                let answers = make(i, &mut doc);
+                Question {
+                    tokens: doc.tokens.clone(),
+                    answers,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    match dataset {
+        DatasetSpec::Depo(spec) => {
+            let depo = Depo::new(spec, seed);
+            // The longest cycle, every hop count: the paper evaluates at n = N.
+            let levels = (1..=spec.max_hops)
+                .map(|k| {
+                    let qs = questions(&mut |i, doc| {
+                        depo.probe(i, spec.max_nodes, k, doc)
+                            .into_iter()
+                            .map(|q| q.answer)
+                            .collect()
+                    });
+                    (k, qs)
+                })
+                .collect();
+            Some(("depo", Box::new(depo), levels))
+        }
+        DatasetSpec::Mano(spec) => {
+            let mano = Mano::new(spec, seed);
+            let levels = (1..=spec.max_operators)
+                .map(|l| {
+                    let qs = questions(&mut |i, doc| {
+                        mano.probe(i, l, doc);
+                        vec![doc.tokens.len() - 1..doc.tokens.len()]
+                    });
+                    (l, qs)
+                })
+                .collect();
+            Some(("mano", Box::new(mano), levels))
+        }
+        DatasetSpec::Copy(spec) => {
+            let copy = Copy::new(spec, seed);
+            let lengths = [spec.min_length, spec.max_length];
+            let levels = lengths
+                .iter()
+                .copied()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(|length| {
+                    let qs = questions(&mut |i, doc| {
+                        copy.probe(i, length, doc);
+                        vec![length + 1..2 * length + 1]
+                    });
+                    (length, qs)
+                })
+                .collect();
+            Some(("copy", Box::new(copy), levels))
+        }
+        _ => None,
+    }
+}
+
+impl Part for Part41 {
+    fn name(&self) -> &'static str {
+        "part4.1"
+    }
+
+    fn code_epoch(&self) -> u32 {
+        1
+    }
+
+    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
+        super::check_claims::<claims::Estimator>(suite)?;
+        super::check_trained_datasets(suite, |d| match d {
+            DatasetSpec::Depo(_) | DatasetSpec::Mano(_) | DatasetSpec::Copy(_) => Ok(()),
+            other => Err(format!(
+                "dataset `{}`: Part 4.1 measures Depo, Mano and copy models only",
+                other.name()
+            )),
+        })
+    }
+
+    fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
+        let Some((task, source, levels)) = evaluation(&run.spec.dataset, run.spec.seed) else {
+            bail!(
+                "dataset `{}` is not a Part 4.1 task",
+                run.spec.dataset.name()
+            );
+        };
+        let context = run.spec.recipe.context;
+        let longest = levels
+            .iter()
+            .flat_map(|(_, qs)| qs)
+            .map(|q| q.tokens.len() + 1)
+            .max();
+        if let Some(longest) = longest.filter(|&l| l > context) {
+            bail!(
+                "dataset `{}`: evaluation documents of {longest} tokens exceed the recipe's context of {context}",
+                run.spec.dataset.name()
+            );
+        }
+        progress.set_length(levels.len() as u64);
+        let (bos, pad) = (source.vocab().eos(), source.vocab().pad());
+        let accuracy = levels
+            .iter()
+            .map(|(difficulty, qs)| {
+                let verdicts = answered(&trained.model, qs, bos, pad, context);
+                progress.inc(1);
+                Point {
+                    difficulty: *difficulty,
+                    correct: verdicts.iter().flatten().filter(|&&v| v).count(),
+                    questions: verdicts.iter().map(Vec::len).sum(),
+                }
+            })
+            .collect();
+        let measurements = Measurements {
+            task: task.to_owned(),
+            accuracy,
+        };
+        Ok(Measured {
+            measurements: serde_json::to_value(measurements)?,
+            timings: Default::default(),
+        })
+    }
+
+    fn brief(&self, manifest: &Manifest) -> String {
+        match measured(manifest) {
+            Some(m) => {
+                let points: Vec<String> = m
+                    .accuracy
+                    .iter()
+                    .map(|p| format!("{}:{:.2}", p.difficulty, p.accuracy()))
+                    .collect();
+                format!(
+                    "P {} {} accuracy {}",
+                    manifest.parameters,
+                    m.task,
+                    points.join(" ")
+                )
+            }
+            None => "no Part 4.1 measurements".into(),
+        }
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        &["task", "accuracy at the hardest", "accuracy by difficulty"]
+    }
+
+    fn cells(&self, manifest: &Manifest) -> Vec<String> {
+        let Some(m) = measured(manifest) else {
+            return vec!["—".into(); self.columns().len()];
+        };
+        let hardest = m.accuracy.last().map_or("—".into(), |p| {
+            format!(
+                "{:.3} ({} of {}, difficulty {})",
+                p.accuracy(),
+                p.correct,
+                p.questions,
+                p.difficulty
+            )
+        });
+        let all: Vec<String> = m
+            .accuracy
+            .iter()
+            .map(|p| format!("{}: {:.2}", p.difficulty, p.accuracy()))
+            .collect();
+        vec![m.task, hardest, all.join(" · ")]
+    }
+
+    fn figures(&self, manifests: &[Manifest]) -> Vec<Figure> {
+        let mut figures = Vec::new();
+        for (task, axis) in [
+            ("depo", "hops k (cycle of N nodes)"),
+            ("mano", "operators ℓ"),
+            ("copy", "tokens copied"),
+        ] {
+            let points: Vec<(String, Vec<(f64, f64)>)> = manifests
+                .iter()
+                .filter_map(|m| Some((m, measured(m)?)))
+                .filter(|(_, x)| x.task == task)
+                .map(|(m, x)| {
+                    let curve = x
+                        .accuracy
+                        .iter()
+                        .map(|p| (p.difficulty as f64, p.accuracy()))
+                        .collect();
+                    (format!("{} / {}", m.model_name, m.recipe_name), curve)
+                })
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            figures.push(Figure {
+                name: format!("{task}-accuracy"),
+                title: format!("{task}: exact-match accuracy by difficulty"),
+                x_label: axis.into(),
+                y_label: "accuracy".into(),
+                points,
+                lines: Vec::new(),
+                axes: Axes::Linear,
+            });
+        }
+        figures
+    }
+
+    fn method(&self) -> &'static str {
+        "Part 4.1 (arXiv:2512.17351), §2.1 and App. A. Each model is scored on 100 fresh documents \
+         per difficulty (Depo: every hop count k at the longest cycle N, ten questions per \
+         document; Mano: every operator count ℓ; copy: the shortest and longest sequence). A \
+         question counts when every answer token is the model's most likely token given the true \
+         text before it (greedy decoding's verdict). Canon layers: a depthwise causal \
+         convolution of kernel 4 with a residual at the sites A (after the attention norm), B \
+         (on q, k, v), C (after the MLP norm), D (inside the MLP)."
+    }
+
+    fn estimators_schema(&self) -> schemars::Schema {
+        schemars::schema_for!(claims::Estimator)
+    }
+
+    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> Estimate {
+        match super::estimator::<claims::Estimator>(claim) {
+            Ok(estimator) => claims::estimate(&estimator, runs),
+            Err(e) => Estimate::none(format!("unusable claim: {e}")),
+        }
+    }
+}
