@@ -1,6 +1,6 @@
 //! End-to-end tests of `plm train`: learning happens, runs are bit-exact (one thread and two give
 //! the same bits), and an interrupted run (stopped or killed) resumes to exactly the weights of an
-//! uninterrupted one.
+//! uninterrupted one, file for file.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -74,12 +74,17 @@ fn loss_falls_and_runs_are_bit_identical() {
     );
     assert_eq!(ra["weights_sha256"], rb["weights_sha256"]);
     assert!(a.join("model.bpk").exists() && !a.join("checkpoint.bin").exists());
-    // Every file but the wall-clock numbers is the same bytes (burn's random parameter ids
-    // are replaced by sequential ones).
-    for file in ["model.bpk", "train.json"] {
-        let same = std::fs::read(a.join(file)).unwrap() == std::fs::read(b.join(file)).unwrap();
-        assert!(same, "{file} differs between identical runs");
+    // The weights file is the same bytes (burn's random parameter ids are replaced by
+    // sequential ones), and so is the report but for the thread count it records.
+    let same =
+        std::fs::read(a.join("model.bpk")).unwrap() == std::fs::read(b.join("model.bpk")).unwrap();
+    assert!(same, "model.bpk differs between identical runs");
+    let (mut ra, mut rb) = (ra, rb);
+    assert_eq!((&ra["threads"], &rb["threads"]), (&1.into(), &2.into()));
+    for r in [&mut ra, &mut rb] {
+        r.as_object_mut().unwrap().remove("threads");
     }
+    assert_eq!(ra, rb, "train.json differs beyond the thread count");
     assert!(a.join("timing.json").exists());
 }
 
@@ -110,6 +115,12 @@ fn interrupted_runs_resume_to_the_same_weights() {
         losses(&expected),
         "the loss history survives the interruption"
     );
+    // Repeated at one thread, interrupted or not, every file but timing.json is the same bytes.
+    for file in ["model.bpk", "train.json"] {
+        let same =
+            std::fs::read(whole.join(file)).unwrap() == std::fs::read(stopped.join(file)).unwrap();
+        assert!(same, "{file} differs between identical runs");
+    }
 
     // Killed (SIGKILL) once the first periodic checkpoint exists, then resumed.
     let killed = dir.path().join("killed");

@@ -138,16 +138,16 @@ fn random_graph(rng: &mut ChaCha8Rng, vertices: usize) -> Graph {
     let sources = 1 + below(rng, (vertices - 1).div_ceil(4) as u32 + 1) as usize;
     let mut children = vec![0usize; vertices];
     let mut parents = vec![Vec::new(); vertices];
-    for v in sources..vertices {
+    for (v, chosen) in parents.iter_mut().enumerate().skip(sources) {
         let mut open: Vec<usize> = (0..v).filter(|&u| children[u] < MAX_CHILDREN).collect();
         shuffle(rng, &mut open);
         let wanted = 1 + below(rng, MAX_CHILDREN as u32) as usize;
-        let mut chosen: Vec<usize> = open.into_iter().take(wanted).collect();
-        chosen.sort_unstable();
-        for &p in &chosen {
+        open.truncate(wanted);
+        open.sort_unstable();
+        for &p in &open {
             children[p] += 1;
         }
-        parents[v] = chosen;
+        *chosen = open;
     }
     let last_quarter = vertices - vertices.div_ceil(4);
     let candidates: Vec<usize> = (last_quarter.max(sources)..vertices).collect();

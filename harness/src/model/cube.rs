@@ -19,7 +19,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::calculate_cube_count_elemwise;
-use cubecl::prelude::*;
+use cubecl::prelude::{CubeCount, CubeDim};
 use plm_kernels::canon_cube as kernel;
 
 type Tracked = Autodiff<Cube, NoCheckpointing>;

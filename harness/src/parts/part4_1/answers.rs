@@ -119,7 +119,7 @@ mod tests {
                 tokens[last] = (tokens[last] + 1) % 9;
             }
             questions.push(Question {
-                answers: vec![prefix.len()..prefix.len() + 3],
+                answers: std::iter::once(prefix.len()..prefix.len() + 3).collect(),
                 tokens,
             });
             expected.push(vec![right]);

@@ -14,7 +14,7 @@ use super::{Estimate, Measured, Part};
 use crate::data::copy::Copy;
 use crate::data::depo::Depo;
 use crate::data::mano::Mano;
-use crate::data::{Doc, DocSource};
+use crate::data::{Doc, DocSource, Vocab};
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
 use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
@@ -54,15 +54,15 @@ fn measured(manifest: &Manifest) -> Option<Measurements> {
 /// Evaluation documents per difficulty.
 const EVAL_DOCS: u64 = 100;
 
-/// The task name and the evaluation questions at each difficulty of `dataset`.
-fn evaluation(
-    dataset: &DatasetSpec,
-    seed: u64,
-) -> Option<(
-    &'static str,
-    Box<dyn DocSource>,
-    Vec<(usize, Vec<Question>)>,
-)> {
+/// A task's evaluation: its name, its vocabulary and its questions at each difficulty.
+struct Evaluation {
+    task: &'static str,
+    vocab: Vocab,
+    levels: Vec<(usize, Vec<Question>)>,
+}
+
+/// The evaluation of the task `dataset` generates (`None` for another part's data).
+fn evaluation(dataset: &DatasetSpec, seed: u64) -> Option<Evaluation> {
     let mut doc = Doc::default();
     let mut questions = |make: &mut dyn FnMut(u64, &mut Doc) -> Vec<std::ops::Range<usize>>| {
         (0..EVAL_DOCS)
@@ -90,7 +90,11 @@ fn evaluation(
                     (k, qs)
                 })
                 .collect();
-            Some(("depo", Box::new(depo), levels))
+            Some(Evaluation {
+                task: "depo",
+                vocab: depo.vocab().clone(),
+                levels,
+            })
         }
         DatasetSpec::Mano(spec) => {
             let mano = Mano::new(spec, seed);
@@ -98,12 +102,16 @@ fn evaluation(
                 .map(|l| {
                     let qs = questions(&mut |i, doc| {
                         mano.probe(i, l, doc);
-                        vec![doc.tokens.len() - 1..doc.tokens.len()]
+                        std::iter::once(doc.tokens.len() - 1..doc.tokens.len()).collect()
                     });
                     (l, qs)
                 })
                 .collect();
-            Some(("mano", Box::new(mano), levels))
+            Some(Evaluation {
+                task: "mano",
+                vocab: mano.vocab().clone(),
+                levels,
+            })
         }
         DatasetSpec::Copy(spec) => {
             let copy = Copy::new(spec, seed);
@@ -116,12 +124,16 @@ fn evaluation(
                 .map(|length| {
                     let qs = questions(&mut |i, doc| {
                         copy.probe(i, length, doc);
-                        vec![length + 1..2 * length + 1]
+                        std::iter::once(length + 1..2 * length + 1).collect()
                     });
                     (length, qs)
                 })
                 .collect();
-            Some(("copy", Box::new(copy), levels))
+            Some(Evaluation {
+                task: "copy",
+                vocab: copy.vocab().clone(),
+                levels,
+            })
         }
         _ => None,
     }
@@ -148,7 +160,12 @@ impl Part for Part41 {
     }
 
     fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
-        let Some((task, source, levels)) = evaluation(&run.spec.dataset, run.spec.seed) else {
+        let Some(Evaluation {
+            task,
+            vocab,
+            levels,
+        }) = evaluation(&run.spec.dataset, run.spec.seed)
+        else {
             bail!(
                 "dataset `{}` is not a Part 4.1 task",
                 run.spec.dataset.name()
@@ -167,7 +184,7 @@ impl Part for Part41 {
             );
         }
         progress.set_length(levels.len() as u64);
-        let (bos, pad) = (source.vocab().eos(), source.vocab().pad());
+        let (bos, pad) = (vocab.eos(), vocab.pad());
         let accuracy = levels
             .iter()
             .map(|(difficulty, qs)| {
