@@ -249,6 +249,41 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
     }
 }
 
+/// Part 4.1's generators and the Canon settings reject impossible values the same way.
+#[test]
+fn bad_part4_1_settings_are_rejected_naming_the_field() {
+    let text = fs::read_to_string(repo().join("suites/part4.1/v1.toml")).unwrap();
+    let cases = [
+        ("max_hops = 2", "max_hops = 6", "datasets[1].max_hops"),
+        ("max_nodes = 6", "max_nodes = 2", "datasets[1].max_nodes"),
+        ("alphabet = 12", "alphabet = 2", "datasets[1].alphabet"),
+        (
+            "max_operators = 2",
+            "max_operators = 0",
+            "datasets[2].max_operators",
+        ),
+        ("min_length = 4", "min_length = 9", "datasets[0].max_length"),
+        ("alphabet = 16", "alphabet = 7", "datasets[0].alphabet"),
+        (
+            "canon = \"ABCD\"",
+            "canon = \"ABE\"",
+            "rotary-1l-d16-canon.canon",
+        ),
+        (
+            "canon = \"ABCD\"",
+            "canon = \"AB\"\ncanon_kernel = 5",
+            "rotary-1l-d16-canon.canon_kernel",
+        ),
+    ];
+    for (good, bad, field) in cases {
+        assert!(text.contains(good), "{good}");
+        let (status, stderr, _file, _dir) = data_on(&text.replacen(good, bad, 1));
+        assert_eq!(status, 2, "{bad}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(field), "expected `{field}` in: {stderr}");
+    }
+}
+
 #[test]
 fn unknown_part_scale_and_unwritable_output_are_clear_errors() {
     plm()

@@ -106,8 +106,17 @@ const COLORS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
-/// Width of the legend column right of the plot, in pixels.
-const LEGEND_WIDTH: u32 = 200;
+/// Width of the legend column right of the plot, in pixels: room for the longest name (about
+/// 7 pixels a character at the legend's 13-pixel font), between 200 and 360.
+fn legend_width(figure: &Figure) -> u32 {
+    let names = figure.points.iter().map(|(name, _)| name.as_str());
+    let longest = names
+        .chain(figure.lines.iter().map(|l| l.name.as_str()))
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0);
+    (30 + 7 * longest as u32).clamp(200, 360)
+}
 
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -181,7 +190,7 @@ where
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing {}: {e:?}", figure.name);
     root.fill(&WHITE).map_err(error)?;
     let (width, _) = root.dim_in_pixel();
-    let (plot, legend) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    let (plot, legend) = root.split_horizontally(width.saturating_sub(legend_width(figure)));
     let log = figure.axes == Axes::LogLog;
     // Log axes: points at or below zero cannot be drawn (the tables still list them).
     let all = || {

@@ -91,12 +91,10 @@ fn probes(manifests: &[Manifest]) -> Option<Figure> {
     let mut points = Vec::new();
     for manifest in manifests {
         if let Some(p) = probed(manifest) {
-            let name = &manifest.model_name;
-            points.push((name.clone(), by_level(&p.ancestor)));
-            points.push((
-                format!("{name}, random init"),
-                by_level(&p.ancestor_control),
-            ));
+            let name = run_name(manifest);
+            let control = format!("{name}, random init");
+            points.push((name, by_level(&p.ancestor)));
+            points.push((control, by_level(&p.ancestor_control)));
         }
     }
     (!points.is_empty()).then(|| Figure {
