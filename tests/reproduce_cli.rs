@@ -204,13 +204,12 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     assert!(scale.join("report.html").exists());
 }
 
-/// Part 1 through the same pipeline: grammar runs get generation accuracy, cut-50 accuracy, KL
-/// and entropies, and the report judges every Part 1 claim.
-#[test]
-fn part1_smoke_scale_measures_grammar_models() {
+/// `plm reproduce PART --scale smoke` into a fresh artifacts folder, which must succeed and
+/// judge every claim; returns the folder (kept alive) and the scale's path in it.
+fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let artifacts = tempfile::tempdir().unwrap();
     let output = plm()
-        .args(["reproduce", "part1", "--scale", "smoke", "--out"])
+        .args(["reproduce", part, "--scale", "smoke", "--out"])
         .arg(artifacts.path())
         .output()
         .unwrap();
@@ -220,13 +219,21 @@ fn part1_smoke_scale_measures_grammar_models() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let scale = artifacts.path().join("part1/smoke");
+    let scale = artifacts.path().join(part).join("smoke");
     let summary = json(&scale.join("summary.json"));
     let suite = json(&scale.join("suite.json"));
     assert_eq!(
         summary["claims"].as_array().unwrap().len(),
         suite["claims"].as_array().unwrap().len()
     );
+    (artifacts, scale)
+}
+
+/// Part 1 through the same pipeline: grammar runs get generation accuracy, cut-50 accuracy, KL
+/// and entropies, and the report judges every Part 1 claim.
+#[test]
+fn part1_smoke_scale_measures_grammar_models() {
+    let (_artifacts, scale) = reproduce_smoke("part1");
     assert!(scale.join("figures/kl-vs-parameters.svg").exists());
     assert!(scale.join("figures/excess-loss-vs-tokens.svg").exists());
     assert!(scale.join("figures/probe-ancestor-by-level.svg").exists());
@@ -290,25 +297,7 @@ fn part1_smoke_scale_measures_grammar_models() {
 /// get exact-match accuracy at each difficulty, and every claim a verdict.
 #[test]
 fn part4_1_smoke_scale_scores_answers_by_difficulty() {
-    let artifacts = tempfile::tempdir().unwrap();
-    let output = plm()
-        .args(["reproduce", "part4.1", "--scale", "smoke", "--out"])
-        .arg(artifacts.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let scale = artifacts.path().join("part4.1/smoke");
-    let summary = json(&scale.join("summary.json"));
-    let suite = json(&scale.join("suite.json"));
-    assert_eq!(
-        summary["claims"].as_array().unwrap().len(),
-        suite["claims"].as_array().unwrap().len()
-    );
+    let (_artifacts, scale) = reproduce_smoke("part4.1");
     for task in ["copy", "depo", "mano"] {
         assert!(
             scale.join(format!("figures/{task}-accuracy.svg")).exists(),

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use rand_chacha::ChaCha8Rng;
 
 use super::rng::{StreamKey, below, shuffle};
-use super::{Doc, DocSource, SpanKind, Vocab};
+use super::{Doc, SpanKind, Vocab};
 use crate::spec::BrevoSpec;
 
 /// Children a vertex may have, at most (the paper's out-degree bound).
@@ -160,23 +160,7 @@ fn random_graph(rng: &mut ChaCha8Rng, vertices: usize) -> Graph {
     Graph { parents, query }
 }
 
-impl DocSource for Brevo {
-    fn vocab(&self) -> &Vocab {
-        &self.vocab
-    }
-    fn people(&self) -> usize {
-        self.spec.docs as usize
-    }
-    fn entries(&self) -> u32 {
-        1
-    }
-    fn docs_per_entry(&self) -> u64 {
-        self.spec.docs
-    }
-    fn doc(&self, index: u64, doc: &mut Doc) {
-        self.document(index, doc);
-    }
-}
+super::independent_documents!(Brevo);
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@
 //! value span), since the first half is random.
 
 use super::rng::{StreamKey, below};
-use super::{Doc, DocSource, SpanKind, Vocab};
+use super::{Doc, SpanKind, Vocab};
 use crate::spec::CopySpec;
 
 pub struct Copy {
@@ -63,27 +63,12 @@ impl Copy {
     }
 }
 
-impl DocSource for Copy {
-    fn vocab(&self) -> &Vocab {
-        &self.vocab
-    }
-    fn people(&self) -> usize {
-        self.spec.docs as usize
-    }
-    fn entries(&self) -> u32 {
-        1
-    }
-    fn docs_per_entry(&self) -> u64 {
-        self.spec.docs
-    }
-    fn doc(&self, index: u64, doc: &mut Doc) {
-        self.document(index, doc);
-    }
-}
+super::independent_documents!(Copy);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::DocSource;
 
     #[test]
     fn documents_are_distinct_tokens_then_the_same_again() {

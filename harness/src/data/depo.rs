@@ -17,7 +17,7 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::rng::{StreamKey, below, shuffle, unit};
-use super::{Doc, DocSource, SpanKind, Vocab};
+use super::{Doc, SpanKind, Vocab};
 use crate::spec::DepoSpec;
 
 /// Queries per document, at most (fewer when the cycle is shorter).
@@ -155,27 +155,12 @@ fn hop_word(k: usize) -> String {
     format!("<hop{k}>")
 }
 
-impl DocSource for Depo {
-    fn vocab(&self) -> &Vocab {
-        &self.vocab
-    }
-    fn people(&self) -> usize {
-        self.spec.docs as usize
-    }
-    fn entries(&self) -> u32 {
-        1
-    }
-    fn docs_per_entry(&self) -> u64 {
-        self.spec.docs
-    }
-    fn doc(&self, index: u64, doc: &mut Doc) {
-        self.document(index, doc);
-    }
-}
+super::independent_documents!(Depo);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::DocSource;
 
     fn spec() -> DepoSpec {
         DepoSpec {

@@ -13,7 +13,7 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::rng::{StreamKey, below};
-use super::{Doc, DocSource, SpanKind, Vocab};
+use super::{Doc, SpanKind, Vocab};
 use crate::spec::ManoSpec;
 
 /// The modulus (the paper's 23).
@@ -98,27 +98,12 @@ fn length_word(operators: usize) -> String {
     format!("<len{operators}>")
 }
 
-impl DocSource for Mano {
-    fn vocab(&self) -> &Vocab {
-        &self.vocab
-    }
-    fn people(&self) -> usize {
-        self.spec.docs as usize
-    }
-    fn entries(&self) -> u32 {
-        1
-    }
-    fn docs_per_entry(&self) -> u64 {
-        self.spec.docs
-    }
-    fn doc(&self, index: u64, doc: &mut Doc) {
-        self.document(index, doc);
-    }
-}
+super::independent_documents!(Mano);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::DocSource;
 
     /// Evaluates a prefix expression from its words, independently of the generator.
     fn evaluate(words: &mut std::slice::Iter<&str>) -> i64 {

@@ -87,6 +87,31 @@ pub trait DocSource: Send + Sync {
     fn doc(&self, index: u64, doc: &mut Doc);
 }
 
+/// `DocSource` for a generator of `spec.docs` independent documents, one entry each, written by
+/// its `document(index, doc)` (Part 4.1's tasks). The type needs `spec.docs` and `vocab` fields.
+macro_rules! independent_documents {
+    ($generator:ty) => {
+        impl $crate::data::DocSource for $generator {
+            fn vocab(&self) -> &$crate::data::Vocab {
+                &self.vocab
+            }
+            fn people(&self) -> usize {
+                self.spec.docs as usize
+            }
+            fn entries(&self) -> u32 {
+                1
+            }
+            fn docs_per_entry(&self) -> u64 {
+                self.spec.docs
+            }
+            fn doc(&self, index: u64, doc: &mut $crate::data::Doc) {
+                self.document(index, doc);
+            }
+        }
+    };
+}
+use independent_documents;
+
 /// Instantiates the generator a dataset spec names.
 pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
     match spec {
