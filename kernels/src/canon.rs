@@ -59,14 +59,40 @@ multiversion! {
         for t in 0..shape.time {
             let row = t * c;
             let taps = shape.kernel.min(t + 1);
-            let out = &mut y[row..row + c];
-            for (j, slot) in out.iter_mut().enumerate() {
-                let mut sum = h[row + j];
-                for i in 0..taps {
-                    sum += w[i * c + j] * h[row - i * c + j];
-                }
-                slot.write(sum);
+            mix_row(&mut y[row..row + c], &h[row..row + c], w, taps, |i| &h[row - i * c..]);
+        }
+    }
+}
+
+/// `out = base + Σ_{i < taps} w[i] ⊙ source(i)`, for one position's channels.
+///
+/// The channels go in blocks that stay in vector registers while every tap is added, so the
+/// taps' rows are read contiguously; each value still sums the base first and then the taps in
+/// ascending order.
+#[inline(always)]
+fn mix_row<'a>(
+    out: &mut Slots,
+    base: &[f32],
+    w: &[f32],
+    taps: usize,
+    source: impl Fn(usize) -> &'a [f32],
+) {
+    const BLOCK: usize = 32;
+    let c = base.len();
+    for start in (0..c).step_by(BLOCK) {
+        let n = BLOCK.min(c - start);
+        let mut sums = [0.0f32; BLOCK];
+        let sums = &mut sums[..n];
+        sums.copy_from_slice(&base[start..start + n]);
+        for i in 0..taps {
+            let weights = &w[i * c + start..][..n];
+            let inputs = &source(i)[start..start + n];
+            for ((sum, &weight), &input) in sums.iter_mut().zip(weights).zip(inputs) {
+                *sum += weight * input;
             }
+        }
+        for (slot, &sum) in out[start..start + n].iter_mut().zip(sums.iter()) {
+            slot.write(sum);
         }
     }
 }
@@ -109,14 +135,7 @@ multiversion! {
         for t in 0..shape.time {
             let row = t * c;
             let taps = shape.kernel.min(shape.time - t);
-            let out = &mut dh[row..row + c];
-            for (j, slot) in out.iter_mut().enumerate() {
-                let mut sum = dy[row + j];
-                for i in 0..taps {
-                    sum += w[i * c + j] * dy[row + i * c + j];
-                }
-                slot.write(sum);
-            }
+            mix_row(&mut dh[row..row + c], &dy[row..row + c], w, taps, |i| &dy[row + i * c..]);
         }
     }
 }

@@ -53,6 +53,30 @@ impl Canon {
         composed(extended, weight).narrow(1, before, time)
     }
 
+    /// The layer over two tensors of `channels / 2` channels each, as if over their
+    /// concatenation (site D of a gated MLP: gate and up projection). Training runs the halves
+    /// one at a time, which saves copying both into one tensor and back out.
+    pub fn forward_pair(
+        &self,
+        first: Tensor<3>,
+        second: Tensor<3>,
+        history: Option<&mut Tensor<3>>,
+    ) -> (Tensor<3>, Tensor<3>) {
+        if history.is_some() {
+            let mut halves = self
+                .forward(Tensor::cat(vec![first, second], 2), history)
+                .chunk(2, 2);
+            let second = halves.pop().expect("two halves");
+            return (halves.pop().expect("two halves"), second);
+        }
+        let mut weights = self.weight.val().chunk(2, 1);
+        let (second_weight, first_weight) = (weights.pop().unwrap(), weights.pop().unwrap());
+        let apply = |x: Tensor<3>, weight: Tensor<2>| {
+            kernel(&x, &weight).unwrap_or_else(|| composed(x, weight))
+        };
+        (apply(first, first_weight), apply(second, second_weight))
+    }
+
     /// Zeros standing for the inputs before a sequence's start, for [`Canon::forward`]'s history.
     pub fn empty_history(&self, batch: usize) -> Tensor<3> {
         let channels = self.weight.dims()[1];

@@ -117,9 +117,7 @@ impl Mlp {
             Some(gate) => {
                 let (mut gated, mut up) = (dense(gate, x.clone()), dense(&self.up, x));
                 if let Some(canon) = &self.canon {
-                    let both = canon.forward(Tensor::cat(vec![gated, up], 2), history);
-                    let mut halves = both.chunk(2, 2);
-                    (up, gated) = (halves.pop().unwrap(), halves.pop().unwrap());
+                    (gated, up) = canon.forward_pair(gated, up, history);
                 }
                 let activated =
                     fused::gated_silu(&gated, &up).unwrap_or_else(|| self.silu.forward(gated) * up);
