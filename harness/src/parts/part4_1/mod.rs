@@ -51,8 +51,10 @@ fn measured(manifest: &Manifest) -> Option<Measurements> {
     super::measurements::<Measurements>(manifest)
 }
 
-/// Evaluation documents per difficulty.
-const EVAL_DOCS: u64 = 100;
+/// Evaluation documents per difficulty: enough that an accuracy near Mano's chance level
+/// (1/23) has a standard error of about 0.01 (a copy or Mano document asks one question, a Depo
+/// document up to ten).
+const EVAL_DOCS: u64 = 500;
 
 /// A task's evaluation: its name, its vocabulary and its questions at each difficulty.
 struct Evaluation {
@@ -145,7 +147,7 @@ impl Part for Part41 {
     }
 
     fn code_epoch(&self) -> u32 {
-        1
+        2
     }
 
     fn check(&self, suite: &Suite) -> Result<(), Invalid> {
@@ -288,11 +290,12 @@ impl Part for Part41 {
     }
 
     fn method(&self) -> &'static str {
-        "Part 4.1 (arXiv:2512.17351), §2.1 and App. A. Each model is scored on 100 fresh documents \
+        "Part 4.1 (arXiv:2512.17351), §2.1 and App. A. Each model is scored on 500 fresh documents \
          per difficulty (Depo: every hop count k at the longest cycle N, ten questions per \
          document; Mano: every operator count ℓ; copy: the shortest and longest sequence). A \
          question counts when every answer token is the model's most likely token given the true \
-         text before it (greedy decoding's verdict). Canon layers: a depthwise causal \
+         text before it (greedy decoding's verdict). Claims read the hardest difficulty and each \
+         architecture's best learning rate. Canon layers: a depthwise causal \
          convolution of kernel 4 with a residual at the sites A (after the attention norm), B \
          (on q, k, v), C (after the MLP norm), D (inside the MLP)."
     }
