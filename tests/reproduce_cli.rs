@@ -327,9 +327,9 @@ fn part4_1_smoke_scale_scores_answers_by_difficulty() {
                 p["correct"].as_u64().unwrap(),
                 p["questions"].as_u64().unwrap(),
             );
-            // 100 documents per difficulty; Depo asks min(10, N) = 6 questions in each.
+            // 500 documents per difficulty; Depo asks min(10, N) = 6 questions in each.
             let per_doc = if task == "depo" { 6 } else { 1 };
-            assert_eq!(questions, 100 * per_doc, "{task}");
+            assert_eq!(questions, 500 * per_doc, "{task}");
             assert!(correct <= questions);
         }
         tasks.push(task);
