@@ -12,6 +12,7 @@ pub mod cfg;
 pub mod copy;
 pub mod depo;
 pub mod mano;
+pub mod mixed;
 pub mod names;
 pub mod pools;
 pub mod qa;
@@ -85,6 +86,15 @@ pub trait DocSource: Send + Sync {
     }
     /// Writes document `index` (< `num_docs`) into `doc`, replacing its contents.
     fn doc(&self, index: u64, doc: &mut Doc);
+    /// Kinds of documents that never share a window (Part 3.1's mixed training: biographies and
+    /// questions); documents of one kind only by default.
+    fn kinds(&self) -> u8 {
+        1
+    }
+    /// The kind of document `index`, below [`DocSource::kinds`].
+    fn kind(&self, _index: u64) -> u8 {
+        0
+    }
 }
 
 /// `DocSource` for a generator of `spec.docs` independent documents, one entry each, written by
@@ -117,6 +127,7 @@ pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
     match spec {
         DatasetSpec::Bios(s) => Box::new(bios::Bios::new(s, seed)),
         DatasetSpec::BiosQa(s) => Box::new(qa::BiosQa::new(s, seed)),
+        DatasetSpec::BiosMixed(s) => Box::new(mixed::BiosMixed::new(s, seed)),
         DatasetSpec::Biod(s) => Box::new(biod::Biod::new(s, seed)),
         DatasetSpec::Cfg(s) => Box::new(cfg::corpus::CfgCorpus::new(s, seed)),
         DatasetSpec::Depo(s) => Box::new(depo::Depo::new(s, seed)),

@@ -14,6 +14,9 @@ pub enum DatasetSpec {
     Bios(BiosSpec),
     /// The six questions per person about bioS people, one split.
     BiosQa(BiosQaSpec),
+    /// Part 3.1's mixed training: bioS biographies of every person and the questions about the
+    /// `train` half, each window all biographies or all questions.
+    BiosMixed(BiosMixedSpec),
     /// bioD(N, K, C, D, L, T): random attribute strings of tunable entropy (Part 3.3 Def. 2.2).
     Biod(BiodSpec),
     /// Sentences of one of Part 1's context-free grammars (Part 1 §2.1).
@@ -29,8 +32,16 @@ pub enum DatasetSpec {
 }
 
 /// The `generator` names, in the order of [`DatasetSpec`]'s variants.
-const GENERATORS: [&str; 8] = [
-    "bios", "bios-qa", "biod", "cfg", "depo", "brevo", "mano", "copy",
+const GENERATORS: [&str; 9] = [
+    "bios",
+    "bios-qa",
+    "bios-mixed",
+    "biod",
+    "cfg",
+    "depo",
+    "brevo",
+    "mano",
+    "copy",
 ];
 
 impl<'de> Deserialize<'de> for DatasetSpec {
@@ -56,6 +67,7 @@ impl<'de> Deserialize<'de> for DatasetSpec {
         match generator.as_str() {
             "bios" => variant(table).map(DatasetSpec::Bios),
             "bios-qa" => variant(table).map(DatasetSpec::BiosQa),
+            "bios-mixed" => variant(table).map(DatasetSpec::BiosMixed),
             "biod" => variant(table).map(DatasetSpec::Biod),
             "cfg" => variant(table).map(DatasetSpec::Cfg),
             "depo" => variant(table).map(DatasetSpec::Depo),
@@ -76,6 +88,7 @@ impl DatasetSpec {
         match self {
             DatasetSpec::Bios(s) => &s.name,
             DatasetSpec::BiosQa(s) => &s.name,
+            DatasetSpec::BiosMixed(s) => &s.name,
             DatasetSpec::Biod(s) => &s.name,
             DatasetSpec::Cfg(s) => &s.name,
             DatasetSpec::Depo(s) => &s.name,
@@ -89,6 +102,7 @@ impl DatasetSpec {
         match self {
             DatasetSpec::Bios(s) => s.sha256.as_ref(),
             DatasetSpec::BiosQa(s) => s.sha256.as_ref(),
+            DatasetSpec::BiosMixed(s) => s.sha256.as_ref(),
             DatasetSpec::Biod(s) => s.sha256.as_ref(),
             DatasetSpec::Cfg(s) => s.sha256.as_ref(),
             DatasetSpec::Depo(s) => s.sha256.as_ref(),
@@ -126,6 +140,36 @@ pub struct BiosQaSpec {
     pub split: Split,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<StreamHashes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosMixedSpec {
+    pub name: String,
+    /// N: the same first N people as the suite's other bioS datasets.
+    pub people: usize,
+    /// The biographies' augmentation, as for `bios`.
+    pub augmentation: String,
+    /// Copies of every question about the `train` half in each round of biographies; the QA
+    /// share of tokens follows (`plm data` prints the tokens). Part 3.1 trains with 80 % QA
+    /// tokens: per person, one bioS biography is about 70 tokens and a copy of the questions
+    /// about 45 (six of about 15 tokens, for half the people), so about 6 copies.
+    pub qa_copies: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+impl BiosMixedSpec {
+    /// The biographies alone, as a `bios` dataset.
+    pub fn biographies(&self) -> BiosSpec {
+        BiosSpec {
+            name: self.name.clone(),
+            people: self.people,
+            augmentation: self.augmentation.clone(),
+            entries: None,
+            sha256: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

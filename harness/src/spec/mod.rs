@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 pub use claim::Claim;
 pub use dataset::{
-    BiodSpec, BiosQaSpec, BiosSpec, BrevoSpec, CfgSpec, CopySpec, DatasetSpec, DepoSpec, ManoSpec,
-    Split, StreamHashes,
+    BiodSpec, BiosMixedSpec, BiosQaSpec, BiosSpec, BrevoSpec, CfgSpec, CopySpec, DatasetSpec,
+    DepoSpec, ManoSpec, Split, StreamHashes,
 };
 pub use error::{Invalid, InvalidFile, one_line};
 pub use evaluation::{Evaluation, GrammarEval};

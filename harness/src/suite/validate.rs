@@ -47,6 +47,10 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
             match dataset {
                 DatasetSpec::Bios(s) => validate_bios(s, &at)?,
                 DatasetSpec::BiosQa(s) => positive(s.people as u64, &at("people"))?,
+                DatasetSpec::BiosMixed(s) => {
+                    validate_bios(&s.biographies(), &at)?;
+                    positive(u64::from(s.qa_copies), &at("qa_copies"))?;
+                }
                 DatasetSpec::Biod(s) => validate_biod(s, &at)?,
                 DatasetSpec::Cfg(s) => {
                     positive(s.sentences, &at("sentences"))?;

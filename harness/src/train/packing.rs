@@ -15,6 +15,13 @@
 //! end of a round, and documents may straddle windows. Rounds still never share a window.
 //! [`Packing::DocumentStarts`] packs the same way but opens every window at a document start:
 //! the rest of a document cut by a window's end is dropped.
+//!
+//! Sources with several [kinds](DocSource::kind) of documents (Part 3.1's mixed training) get
+//! windows of one kind each: a window takes the kind of its first document, and documents of
+//! other kinds met while filling it wait, in order, for a window of their own. Waiting documents
+//! are placed before the next round starts. A source of one kind packs exactly as before.
+
+use std::collections::VecDeque;
 
 use crate::data::rng::{StreamKey, shuffle};
 use crate::data::{Doc, DocSource, SpanKind};
@@ -58,8 +65,14 @@ pub struct Packer<'a> {
     order: Vec<u64>,
     next_doc: usize,
     doc: Doc,
+    /// The kind of `doc`.
+    doc_kind: u8,
     /// A document read but not yet (wholly) placed.
     pending: bool,
+    /// Per kind, documents read while filling a window of another kind.
+    waiting: Vec<VecDeque<Doc>>,
+    /// The round ended with documents still waiting: no new round until they are placed.
+    draining: bool,
     /// Stream packing: tokens of the pending document already placed (its `<eos>` is token
     /// `doc.tokens.len()`).
     cursor: usize,
@@ -87,7 +100,10 @@ impl<'a> Packer<'a> {
             order: Vec::new(),
             next_doc: 0,
             doc: Doc::default(),
+            doc_kind: 0,
             pending: false,
+            waiting: vec![VecDeque::new(); usize::from(source.kinds())],
+            draining: false,
             cursor: 0,
             carry: None,
         }
@@ -108,7 +124,9 @@ impl<'a> Packer<'a> {
             self.next_doc = 0;
             return false;
         }
-        self.source.doc(self.order[self.next_doc], &mut self.doc);
+        let index = self.order[self.next_doc];
+        self.source.doc(index, &mut self.doc);
+        self.doc_kind = self.source.kind(index);
         self.next_doc += 1;
         self.pending = true;
         self.cursor = 0;
@@ -135,6 +153,11 @@ impl<'a> Packer<'a> {
         let eos = self.source.vocab().eos();
         tokens.clear();
         mask.clear();
+        if self.waiting.len() > 1 && self.packing != Packing::WholeDocuments {
+            return Some(Err(
+                "a dataset of several document kinds needs packing `whole-documents`".into(),
+            ));
+        }
         match self.packing {
             Packing::WholeDocuments => {
                 tokens.push(eos);
@@ -205,10 +228,13 @@ impl<'a> Packer<'a> {
         mask: &mut Vec<f32>,
     ) -> Option<Result<(), String>> {
         let (eos, pad) = (self.source.vocab().eos(), self.source.vocab().pad());
+        // A document left over from the previous window opens this one.
+        let mut kind = self.pending.then_some(self.doc_kind);
         loop {
-            if !self.pending && !self.fetch_document() {
+            if !self.pending && !self.next_document_of(&mut kind) {
                 // A window never spans two rounds.
-                if tokens.len() > 1 || self.round >= self.exposures {
+                let done = self.round >= self.exposures && !self.draining;
+                if tokens.len() > 1 || done {
                     break;
                 }
                 continue;
@@ -252,6 +278,44 @@ impl<'a> Packer<'a> {
         tokens.resize(self.context + 1, pad);
         mask.resize(self.context, 0.0);
         Some(Ok(()))
+    }
+
+    /// Makes the next document for a window of `kind` pending; the window's first document sets
+    /// `kind`, from the longest waiting line if any. Documents of other kinds read on the way
+    /// wait for their own windows. `false` when the round has no more for this window.
+    fn next_document_of(&mut self, kind: &mut Option<u8>) -> bool {
+        let longest = || {
+            (0..self.waiting.len())
+                .filter(|&k| !self.waiting[k].is_empty())
+                .max_by_key(|&k| (self.waiting[k].len(), std::cmp::Reverse(k)))
+        };
+        if kind.is_none() {
+            *kind = longest().map(|k| k as u8);
+        }
+        if let Some(k) = *kind
+            && let Some(doc) = self.waiting[usize::from(k)].pop_front()
+        {
+            (self.doc, self.doc_kind, self.pending) = (doc, k, true);
+            return true;
+        }
+        if self.draining {
+            // The round is over; once nothing waits, the next round may start.
+            self.draining = self.waiting.iter().any(|line| !line.is_empty());
+            return false;
+        }
+        loop {
+            if !self.fetch_document() {
+                self.draining = self.waiting.iter().any(|line| !line.is_empty());
+                return false;
+            }
+            let k = *kind.get_or_insert(self.doc_kind);
+            if self.doc_kind == k {
+                return true;
+            }
+            let doc = std::mem::take(&mut self.doc);
+            self.waiting[usize::from(self.doc_kind)].push_back(doc);
+            self.pending = false;
+        }
     }
 
     /// Advances past `count` windows (resuming at a step).
@@ -341,227 +405,5 @@ pub fn schedule(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::{HashMap, HashSet};
-
-    use super::*;
-    use crate::data::biod::Biod;
-    use crate::spec::BiodSpec;
-
-    fn biod(people: usize, entries: u32) -> Biod {
-        let spec = BiodSpec {
-            name: "t".into(),
-            people,
-            attributes: 2,
-            chunks: 1,
-            diversity: 4,
-            length: 1,
-            alphabet: 8,
-            name_pools: [10, 10, 10],
-            entries,
-            sha256: None,
-        };
-        Biod::new(&spec, 4)
-    }
-
-    /// Splits a window into its documents (the runs between `<eos>` tokens).
-    fn docs_in(window: &[u32]) -> Vec<Vec<u32>> {
-        window
-            .split(|&t| t == 0)
-            .filter(|d| !d.is_empty() && d[0] != 1)
-            .map(<[u32]>::to_vec)
-            .collect()
-    }
-
-    #[test]
-    fn rounds_expose_every_person_once_and_windows_never_repeat_a_person() {
-        let source = biod(37, 3);
-        let mut packer = Packer::new(
-            &source,
-            40,
-            LossMask::AllTokens,
-            Packing::WholeDocuments,
-            1,
-            5,
-        );
-        let (mut tokens, mut mask) = (Vec::new(), Vec::new());
-        let mut exposures: HashMap<Vec<u32>, u32> = HashMap::new();
-        while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
-            result.unwrap();
-            assert_eq!((tokens.len(), mask.len()), (41, 40));
-            let names: Vec<Vec<u32>> = docs_in(&tokens).iter().map(|d| d[..3].to_vec()).collect();
-            assert_eq!(
-                names.iter().collect::<HashSet<_>>().len(),
-                names.len(),
-                "a person twice in one window"
-            );
-            for name in names {
-                *exposures.entry(name).or_default() += 1;
-            }
-        }
-        assert_eq!(exposures.len(), 37);
-        assert!(
-            exposures.values().all(|&n| n == 5),
-            "5 exposures each: {exposures:?}"
-        );
-    }
-
-    #[test]
-    fn schedule_counts_steps_from_windows() {
-        let source = biod(50, 1);
-        let plan = schedule(&source, 64, 4, Packing::WholeDocuments, 1, 10).unwrap();
-        assert_eq!(plan.steps, plan.windows.div_ceil(4));
-        let mut packer = Packer::new(
-            &source,
-            64,
-            LossMask::AllTokens,
-            Packing::WholeDocuments,
-            1,
-            10,
-        );
-        let mut batches = 0;
-        while let Some(batch) = packer.next_batch(4) {
-            let batch = batch.unwrap();
-            assert_eq!(batch.inputs.len(), 4 * 64);
-            assert_eq!(
-                &batch.inputs[1..64],
-                &batch.targets[..63],
-                "targets are inputs shifted by one"
-            );
-            batches += 1;
-        }
-        assert_eq!(batches, plan.steps);
-    }
-
-    #[test]
-    fn values_only_mask_covers_exactly_the_value_tokens() {
-        let source = biod(5, 1);
-        let mut packer = Packer::new(
-            &source,
-            64,
-            LossMask::ValuesOnly,
-            Packing::WholeDocuments,
-            1,
-            1,
-        );
-        let (mut tokens, mut mask) = (Vec::new(), Vec::new());
-        packer.next_window(&mut tokens, &mut mask).unwrap().unwrap();
-        let value_ids: HashSet<u32> = (0..8)
-            .map(|t| source.vocab().id(&format!("t{t}")))
-            .collect();
-        for (j, &m) in mask.iter().enumerate() {
-            assert_eq!(m > 0.0, value_ids.contains(&tokens[j + 1]), "position {j}");
-        }
-    }
-
-    /// Stream windows, with their one-token overlaps removed, are each round's documents in the
-    /// shuffled order, `<eos>`-separated; only a round's last window has padding.
-    #[test]
-    fn stream_windows_concatenate_to_each_rounds_documents() {
-        // Documents of 15 tokens + <eos>: windows of 12 cut inside documents, and a round's
-        // 7 × 16 = 112 tokens leave a partial last window.
-        let source = biod(7, 2);
-        let context = 12;
-        let mut packer = Packer::new(&source, context, LossMask::AllTokens, Packing::Stream, 3, 2);
-        let (mut tokens, mut mask) = (Vec::new(), Vec::new());
-        let mut rounds: Vec<Vec<u32>> = vec![Vec::new()];
-        while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
-            result.unwrap();
-            let real = mask.iter().filter(|&&m| m > 0.0).count();
-            assert!(
-                mask[..real].iter().all(|&m| m == 1.0),
-                "loss on every real token"
-            );
-            let stream = rounds.last_mut().unwrap();
-            if stream.is_empty() {
-                stream.push(tokens[0]);
-            }
-            stream.extend_from_slice(&tokens[1..=real]);
-            if real < context {
-                rounds.push(Vec::new());
-            }
-        }
-        rounds.pop();
-        assert_eq!(rounds.len(), 2, "one padded window closes each round");
-        for (round, stream) in rounds.iter().enumerate() {
-            let mut expected = vec![0];
-            let mut order: Vec<u64> = (0..7).map(|p| p + 7 * (round as u64 % 2)).collect();
-            shuffle(
-                &mut StreamKey::new(3, &["train", "shuffle"]).rng(round as u64, 0),
-                &mut order,
-            );
-            let mut doc = Doc::default();
-            for index in order {
-                source.doc(index, &mut doc);
-                expected.extend_from_slice(&doc.tokens);
-                expected.push(0);
-            }
-            assert_eq!(stream, &expected, "round {round}");
-        }
-        let plan = schedule(&source, context, 4, Packing::Stream, 3, 2).unwrap();
-        let total: usize = rounds.iter().map(|s| s.len() - 1).sum();
-        assert_eq!(plan.tokens, total as u64);
-    }
-
-    /// Document-start windows open with `<eos>` and a whole document's beginning, hold the
-    /// round's documents in order each cut at most once (at the window's end), and never pad
-    /// except a round's last window.
-    #[test]
-    fn document_start_windows_open_at_documents_and_drop_cut_rests() {
-        let source = biod(7, 1);
-        let context = 20;
-        let packing = Packing::DocumentStarts;
-        let mut packer = Packer::new(&source, context, LossMask::AllTokens, packing, 3, 1);
-        let mut order: Vec<u64> = (0..7).collect();
-        shuffle(
-            &mut StreamKey::new(3, &["train", "shuffle"]).rng(0, 0),
-            &mut order,
-        );
-        let documents: Vec<Vec<u32>> = order
-            .iter()
-            .map(|&index| {
-                let mut doc = Doc::default();
-                source.doc(index, &mut doc);
-                doc.tokens
-            })
-            .collect();
-        let (mut tokens, mut mask) = (Vec::new(), Vec::new());
-        let mut next = 0;
-        let mut windows = 0;
-        while let Some(result) = packer.next_window(&mut tokens, &mut mask) {
-            result.unwrap();
-            windows += 1;
-            let real = mask.iter().filter(|&&m| m > 0.0).count();
-            assert_eq!(tokens[0], 0, "opens with <eos>");
-            let mut expected = vec![0];
-            while expected.len() < context + 1 && next < documents.len() {
-                expected.extend_from_slice(&documents[next]);
-                expected.push(0);
-                next += 1;
-            }
-            expected.truncate(context + 1);
-            assert_eq!(&tokens[..=real], &expected[..], "window {windows}");
-            if real < context {
-                assert_eq!(next, documents.len(), "only the round's last window pads");
-            }
-        }
-        assert_eq!(next, documents.len());
-        // 16-token documents (15 + <eos>) in windows of 21: one whole and a cut one each.
-        assert_eq!(windows, 4);
-    }
-
-    #[test]
-    fn a_document_longer_than_the_window_is_an_error() {
-        let source = biod(3, 1);
-        let mut packer = Packer::new(
-            &source,
-            8,
-            LossMask::AllTokens,
-            Packing::WholeDocuments,
-            1,
-            1,
-        );
-        let error = packer.next_batch(2).unwrap().unwrap_err();
-        assert!(error.contains("does not fit"), "{error}");
-    }
-}
+#[path = "packing_tests.rs"]
+mod tests;
