@@ -87,7 +87,7 @@ impl DocSource for TwoKinds {
         2
     }
     fn kind(&self, index: u64) -> u8 {
-        u8::from(index % 3 == 0)
+        u8::from(index.is_multiple_of(3))
     }
 }
 
