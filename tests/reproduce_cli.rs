@@ -82,9 +82,10 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
         );
         waited.push(String::from_utf8_lossy(&output.stdout).to_string());
     }
+    // `part3` is every Part 3 suite: Part 3.1's one smoke run and Part 3.3's five.
     let trained = |stdout: &str| stdout.lines().filter(|l| l.starts_with('[')).count();
-    assert_eq!(trained(&waited[0]), 5, "{}", waited[0]);
-    assert_eq!(trained(&waited[1]), 5, "{}", waited[1]);
+    assert_eq!(trained(&waited[0]), 6, "{}", waited[0]);
+    assert_eq!(trained(&waited[1]), 6, "{}", waited[1]);
 
     let scale = artifacts.path().join("part3.3/smoke");
     let summary = json(&scale.join("summary.json"));
@@ -336,4 +337,39 @@ fn part4_1_smoke_scale_scores_answers_by_difficulty() {
     }
     tasks.sort();
     assert_eq!(tasks, ["copy", "copy", "depo", "mano"]);
+}
+
+/// Part 3.1's mixed training through the same pipeline: every person's six questions are scored,
+/// the train half (whose questions were trained on) and the test half apart, per attribute.
+#[test]
+fn part3_1_smoke_scale_scores_both_halves_per_attribute() {
+    let (_artifacts, scale) = reproduce_smoke("part3.1");
+    let plan = json(&scale.join("plan.json"));
+    let run = &plan.as_array().unwrap()[0];
+    let manifest = json(
+        &scale
+            .join("runs")
+            .join(run["id"].as_str().unwrap())
+            .join("manifest.json"),
+    );
+    let measured = &manifest["measurements"];
+    let mut people = 0;
+    for split in ["train", "test"] {
+        let questions: Vec<u64> = measured[split]["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q.as_u64().unwrap())
+            .collect();
+        // One question per attribute and person: every attribute counts the split's people.
+        assert_eq!(questions.len(), 6, "{split}");
+        assert!(questions.iter().all(|&q| q == questions[0] && q > 0));
+        let correct = measured[split]["correct"].as_array().unwrap();
+        for (c, q) in correct.iter().zip(&questions) {
+            assert!(c.as_u64().unwrap() <= *q);
+        }
+        people += questions[0];
+    }
+    // The smoke scale's 100 people, split in two.
+    assert_eq!(people, 100);
 }

@@ -1,15 +1,15 @@
 //! Part 4.1, "Architecture Design and the Magic of Canon Layers" (Allen-Zhu, arXiv:2512.17351):
 //! models with and without Canon layers (`model::canon`), with rotary or no positions, trained on
 //! the synthetic playground — Depo (reasoning depth), Mano (manipulation) and the copy task —
-//! and scored by exact-match answers ([`answers`]) at each difficulty. Estimators in [`claims`].
+//! and scored by exact-match answers ([`super::answers`]) at each difficulty. Estimators in [`claims`].
 
-mod answers;
 mod claims;
 
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
+use super::answers::{Question, answered};
 use super::{Estimate, Measured, Part};
 use crate::data::copy::Copy;
 use crate::data::depo::Depo;
@@ -19,7 +19,6 @@ use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
 use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
-use answers::{Question, answered};
 
 pub struct Part41;
 

@@ -1,8 +1,8 @@
-//! Exact-match answers, as Part 4.1 scores its synthetic tasks (arXiv:2512.17351, App. A): a
-//! question counts as answered when every token of its answer is the model's most likely token
-//! given the true text before it. That is the same verdict as greedy decoding of the answer (a
-//! greedy decoder that stays on the answer sees exactly the true prefix at each step), computed
-//! in one forward pass per document.
+//! Exact-match answers, as Part 4.1 scores its synthetic tasks (arXiv:2512.17351, App. A) and
+//! Part 3.1 its biography questions (arXiv:2309.14316, §3): a question counts as answered when
+//! every token of its answer is the model's most likely token given the true text before it.
+//! That is the same verdict as greedy decoding of the answer (a greedy decoder that stays on the
+//! answer sees exactly the true prefix at each step), computed in one forward pass per document.
 
 use std::ops::Range;
 
