@@ -44,7 +44,7 @@ impl Canon {
     pub fn forward(&self, x: Tensor<3>, history: Option<&mut Tensor<3>>) -> Tensor<3> {
         let weight = self.weight.val();
         let Some(history) = history else {
-            return kernel(&x, &weight).unwrap_or_else(|| composed(x, weight));
+            return apply(x, weight);
         };
         let [_, time, _] = x.dims();
         let before = self.kernel() - 1;
@@ -71,9 +71,6 @@ impl Canon {
         }
         let mut weights = self.weight.val().chunk(2, 1);
         let (second_weight, first_weight) = (weights.pop().unwrap(), weights.pop().unwrap());
-        let apply = |x: Tensor<3>, weight: Tensor<2>| {
-            kernel(&x, &weight).unwrap_or_else(|| composed(x, weight))
-        };
         (apply(first, first_weight), apply(second, second_weight))
     }
 
@@ -82,6 +79,11 @@ impl Canon {
         let channels = self.weight.dims()[1];
         Tensor::zeros([batch, self.kernel() - 1, channels], &self.weight.device())
     }
+}
+
+/// The Canon operation for training and full passes: the device's kernel, else [`composed`].
+fn apply(x: Tensor<3>, weight: Tensor<2>) -> Tensor<3> {
+    kernel(&x, &weight).unwrap_or_else(|| composed(x, weight))
 }
 
 /// The Canon operation by a kernel of the device (`plm-kernels` on `flex`, its cubecl version on

@@ -104,12 +104,12 @@ impl Part for Part31 {
         let DatasetSpec::BiosMixed(spec) = &run.spec.dataset else {
             bail!("dataset `{}` is not `bios-mixed`", run.spec.dataset.name());
         };
-        let vocab = trained_vocab();
+        let (bos, pad) = bos_and_pad();
         let context = run.spec.recipe.context;
         progress.set_length(2);
         let score = |split| {
             let (questions, attributes) = questions(spec.people, split, run.spec.seed);
-            let verdicts = answered(&trained.model, &questions, vocab.0, vocab.1, context);
+            let verdicts = answered(&trained.model, &questions, bos, pad, context);
             let mut accuracy = SplitAccuracy {
                 correct: vec![0; ATTRIBUTES.len()],
                 questions: vec![0; ATTRIBUTES.len()],
@@ -193,7 +193,7 @@ impl Part for Part31 {
 }
 
 /// `<bos>` (the `<eos>` id, as in training) and `<pad>` of the bioS vocabulary.
-fn trained_vocab() -> (u32, u32) {
+fn bos_and_pad() -> (u32, u32) {
     let vocab = &crate::data::bios::lexicon().vocab;
     (vocab.eos(), vocab.pad())
 }
