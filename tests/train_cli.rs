@@ -162,3 +162,68 @@ fn a_corrupt_checkpoint_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("checkpoint.bin is corrupt"), "{stderr}");
 }
+
+/// A finetuning spec (`[from]`) starts from the pretrained run's weights: its first loss is on
+/// the same first batch as the pretraining's first step, and far below it. Without the
+/// pretrained folder, or with the folder of another spec, it refuses to start.
+#[test]
+fn finetuning_starts_from_the_pretrained_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let (parent, child, other) = (
+        dir.path().join("parent"),
+        dir.path().join("child"),
+        dir.path().join("other"),
+    );
+    assert!(train(&parent, &[]).status.success());
+    let pretraining = std::fs::read_to_string(spec()).unwrap();
+    let nested = pretraining
+        .replace("seed = 7", "[from]\nseed = 7")
+        .replace("[dataset]", "[from.dataset]")
+        .replace("[model]", "[from.model]")
+        .replace("[recipe]", "[from.recipe]");
+    let finetuning = pretraining.replace("exposures = 29", "exposures = 2") + &nested;
+    let child_spec = dir.path().join("child.toml");
+    std::fs::write(&child_spec, finetuning).unwrap();
+    let finetune = |out: &Path, extra: &[&str]| {
+        plm()
+            .args(["--threads", "1", "train"])
+            .arg(&child_spec)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+
+    let refused = finetune(&child, &[]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("name the pretrained run's folder"),
+        "{stderr}"
+    );
+
+    let child_run = finetune(&other, &["--start-from", child_spec.to_str().unwrap()]);
+    assert!(!child_run.status.success(), "a file is not a finished run");
+
+    let out = finetune(&child, &["--start-from", parent.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (before, after) = (losses(&report(&parent))[0], losses(&report(&child))[0]);
+    assert!(
+        after < 0.5 * before,
+        "first finetuning loss {after:.3} vs the same batch at initialisation {before:.3}"
+    );
+
+    // The finished finetuning is a run folder of another spec: not a valid starting point.
+    let wrong = finetune(&other, &["--start-from", child.to_str().unwrap()]);
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        stderr.contains("belongs to another training spec"),
+        "{stderr}"
+    );
+}

@@ -180,12 +180,22 @@ pub fn run_one(job: &Job, run: &Run, options: &Options, wait: bool) -> Result<Op
     if let Some(done) = finished(job, run) {
         return Ok(Some(done));
     }
+    let start_from = match &run.parent {
+        None => None,
+        Some(parent) => {
+            // Trains the pretrained run first if nobody has, or waits for whoever is.
+            run_one(job, job.run(parent)?, options, true)
+                .with_context(|| format!("the run {} starts from", run.label()))?;
+            Some(job.dir.run_dir(parent))
+        }
+    };
     let run_dir = job.dir.run_dir(&run.id);
     let train_options = TrainOptions {
         device: options.device,
         resume: true,
         stop_after: None,
         progress: options.progress,
+        start_from,
     };
     let trained = train(&run.spec, &run_dir, &train_options)
         .with_context(|| format!("run {} ({})", run.id, run.label()))?;
@@ -256,9 +266,38 @@ pub fn collect(job: &Job) -> Result<Summary> {
     )
 }
 
+/// Where each planned run stands among [`run_side_by_side`]'s workers.
+#[derive(Clone, Copy, PartialEq)]
+enum Progress {
+    Waiting,
+    Taken,
+    Done,
+}
+
+/// The next run for a worker: the first waiting one whose pretrained run (if any) is done, else
+/// the first waiting one (its worker then waits for the pretrained run).
+fn take_next(runs: &[Run], progress: &Mutex<Vec<Progress>>) -> Option<usize> {
+    let mut progress = progress.lock().unwrap_or_else(|e| e.into_inner());
+    let parent_done = |run: &Run| {
+        run.parent.as_ref().is_none_or(|id| {
+            runs.iter()
+                .position(|r| &r.id == id)
+                .is_none_or(|p| progress[p] == Progress::Done)
+        })
+    };
+    let waiting = |i: &usize| progress[*i] == Progress::Waiting;
+    let next = (0..runs.len())
+        .filter(waiting)
+        .find(|&i| parent_done(&runs[i]))
+        .or_else(|| (0..runs.len()).find(waiting))?;
+    progress[next] = Progress::Taken;
+    Some(next)
+}
+
 /// Trains and measures the planned runs, `jobs` at a time, each on its own thread pool; workers
-/// take runs in plan order (suites list the most informative first). Returns the runs another
-/// process holds. After an error the other workers finish their current run and stop.
+/// take runs in plan order (suites list the most informative first), finetunings once their
+/// pretrained run is done. Returns the runs another process holds. After an error the other
+/// workers finish their current run and stop.
 fn run_side_by_side<'a>(
     job: &'a Job,
     options: &Options,
@@ -266,7 +305,7 @@ fn run_side_by_side<'a>(
     threads_per_job: usize,
     report: &(dyn Fn(&Run, &Finished) + Sync),
 ) -> Result<Vec<&'a Run>> {
-    let next = AtomicUsize::new(0);
+    let progress = Mutex::new(vec![Progress::Waiting; job.runs.len()]);
     let failed = AtomicBool::new(false);
     let busy: Mutex<Vec<&Run>> = Mutex::new(Vec::new());
     let per_job = Options {
@@ -279,9 +318,12 @@ fn run_side_by_side<'a>(
             .start_handler(|_| plm_kernels::flush_subnormals_on_this_thread())
             .build()?;
         while !failed.load(Ordering::SeqCst)
-            && let Some(run) = job.runs.get(next.fetch_add(1, Ordering::SeqCst))
+            && let Some(next) = take_next(&job.runs, &progress)
         {
-            match pool.install(|| run_one(job, run, &per_job, false)) {
+            let run = &job.runs[next];
+            let outcome = pool.install(|| run_one(job, run, &per_job, false));
+            progress.lock().unwrap_or_else(|e| e.into_inner())[next] = Progress::Done;
+            match outcome {
                 Ok(Some(finished)) => report(run, &finished),
                 Ok(None) => busy.lock().unwrap_or_else(|e| e.into_inner()).push(run),
                 Err(e) => {

@@ -154,6 +154,7 @@ fn bench_bios(seconds: f64) {
     let spec = BiosSpec {
         name: "bench".into(),
         people: 10_000,
+        pools: None,
         augmentation: "fresh".into(),
         entries: Some(1000),
         sha256: None,

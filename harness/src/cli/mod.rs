@@ -78,6 +78,9 @@ enum Command {
         /// Stop after this many steps, checkpointing as if interrupted (for resumption tests).
         #[arg(long, value_name = "STEPS")]
         stop_after: Option<u64>,
+        /// The finished run folder a finetuning spec (one with `[from]`) starts from.
+        #[arg(long, value_name = "RUN_DIR")]
+        start_from: Option<PathBuf>,
     },
     /// Part 1's context-free grammars: sample, check, exact statistics.
     Cfg {
@@ -187,7 +190,8 @@ fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
             device,
             resume,
             stop_after,
-        } => train::run(&spec, &out, device, resume, stop_after),
+            start_from,
+        } => train::run(&spec, &out, device, resume, stop_after, start_from),
         Command::Cfg { command } => cfg::run(command),
         Command::Reproduce {
             target,

@@ -1,6 +1,6 @@
 //! `plm train`: one training run from a spec file (dataset, model, recipe, seed).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -14,6 +14,7 @@ pub fn run(
     device: DeviceChoice,
     resume: bool,
     stop_after: Option<u64>,
+    start_from: Option<PathBuf>,
 ) -> Result<Outcome> {
     let text = std::fs::read_to_string(spec_file)
         .with_context(|| format!("cannot read {}", spec_file.display()))?;
@@ -24,6 +25,7 @@ pub fn run(
         resume,
         stop_after,
         progress: true,
+        start_from,
     };
     let trained = train(&spec, out, &options).map_err(|e| match e.downcast::<Invalid>() {
         Ok(invalid) => invalid.in_file(spec_file).into(),

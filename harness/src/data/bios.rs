@@ -16,7 +16,7 @@ use super::pools::{self, DAYS, FIRST_YEAR, GENDER, MONTHS, QUESTIONS, Template, 
 use super::rng::{StreamKey, below, coin, index, shuffle};
 use super::vocab::Vocab;
 use super::{Doc, DocSource, SpanKind};
-use crate::spec::BiosSpec;
+use crate::spec::{BiosSpec, PoolSizes};
 
 /// One bioS person: indices into the pools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,9 +31,19 @@ pub struct Person {
     pub employer: u16,
 }
 
-/// Samples the first `count` people of a suite (the same people for every bioS dataset of it).
-pub fn sample_people(seed: u64, count: usize) -> Vec<Person> {
+/// Samples the first `count` people of a suite (the same people for every bioS dataset of it),
+/// from the first `sizes` values of each pool (all of them when `None`).
+pub fn sample_people(seed: u64, count: usize, sizes: Option<PoolSizes>) -> Vec<Person> {
     let p = pools::pools();
+    let [cities, universities, majors, companies] = match sizes {
+        Some(s) => [s.birth_cities, s.universities, s.majors, s.companies].map(usize::from),
+        None => [
+            p.birth_cities.len(),
+            p.universities.len(),
+            p.majors.len(),
+            p.companies.len(),
+        ],
+    };
     let key = StreamKey::new(seed, &["bios", "attributes"]);
     unique_names(seed, p.name_pool_sizes(), count)
         .into_iter()
@@ -51,10 +61,10 @@ pub fn sample_people(seed: u64, count: usize) -> Vec<Person> {
                 name,
                 female,
                 birth,
-                birth_city: pick(p.birth_cities.len()),
-                university: pick(p.universities.len()),
-                major: pick(p.majors.len()),
-                employer: pick(p.companies.len()),
+                birth_city: pick(cities),
+                university: pick(universities),
+                major: pick(majors),
+                employer: pick(companies),
             }
         })
         .collect()
@@ -267,7 +277,7 @@ impl Bios {
         let augmentation =
             Augmentation::parse(&spec.augmentation, spec.entries).expect("validated suite");
         Self {
-            people: sample_people(seed, spec.people),
+            people: sample_people(seed, spec.people, spec.pools),
             augmentation,
             wording: StreamKey::new(seed, &["bios", "wording"]),
             order: StreamKey::new(seed, &["bios", "order"]),
@@ -330,6 +340,7 @@ mod tests {
         let spec = BiosSpec {
             name: "t".into(),
             people,
+            pools: None,
             augmentation: augmentation.into(),
             entries,
             sha256: None,
@@ -360,7 +371,7 @@ mod tests {
 
     #[test]
     fn people_have_unique_full_names_and_are_prefix_stable() {
-        let people = sample_people(9, 5000);
+        let people = sample_people(9, 5000, None);
         let lexicon = lexicon();
         let names: HashSet<Vec<u32>> = people
             .iter()
@@ -371,7 +382,32 @@ mod tests {
             })
             .collect();
         assert_eq!(names.len(), 5000);
-        assert_eq!(&sample_people(9, 100)[..], &people[..100]);
+        assert_eq!(&sample_people(9, 100, None)[..], &people[..100]);
+    }
+
+    /// Reduced pools: every value comes from the first entries of its pool, every allowed value
+    /// occurs, and names and birth dates are the people of the whole pools.
+    #[test]
+    fn reduced_pools_draw_from_the_first_values_only() {
+        let sizes = PoolSizes {
+            birth_cities: 3,
+            universities: 4,
+            majors: 5,
+            companies: 6,
+        };
+        let (whole, reduced) = (
+            sample_people(4, 400, None),
+            sample_people(4, 400, Some(sizes)),
+        );
+        let seen =
+            |value: fn(&Person) -> u16| -> HashSet<u16> { reduced.iter().map(value).collect() };
+        assert_eq!(seen(|p| p.birth_city), (0..3).collect());
+        assert_eq!(seen(|p| p.university), (0..4).collect());
+        assert_eq!(seen(|p| p.major), (0..5).collect());
+        assert_eq!(seen(|p| p.employer), (0..6).collect());
+        for (a, b) in whole.iter().zip(&reduced) {
+            assert_eq!((a.name, a.female, a.birth), (b.name, b.female, b.birth));
+        }
     }
 
     #[test]
@@ -386,7 +422,7 @@ mod tests {
             pools.companies.len(),
             pools.companies.len(),
         ];
-        let base = sample_people(1, 1)[0];
+        let base = sample_people(1, 1, None)[0];
         let mut doc = Doc::default();
         for (attribute, &count) in counts.iter().enumerate() {
             for template in 0..lexicon.sentences[attribute].len() {

@@ -29,6 +29,7 @@ impl BiosMixed {
         let questions = BiosQaSpec {
             name: spec.name.clone(),
             people: spec.people,
+            pools: spec.pools,
             split: Split::Train,
             sha256: None,
         };
@@ -98,6 +99,7 @@ mod tests {
         let spec = BiosMixedSpec {
             name: "mixed".into(),
             people: 40,
+            pools: None,
             augmentation: "multi2+permute".into(),
             qa_copies: 3,
             sha256: None,
@@ -114,6 +116,7 @@ mod tests {
             &BiosQaSpec {
                 name: "q".into(),
                 people: 40,
+                pools: None,
                 split: Split::Train,
                 sha256: None,
             },

@@ -22,7 +22,7 @@ impl BiosQa {
     pub fn new(spec: &BiosQaSpec, seed: u64) -> Self {
         let vocab = &lexicon().vocab;
         let want_test = spec.split == Split::Test;
-        let members = sample_people(seed, spec.people)
+        let members = sample_people(seed, spec.people, spec.pools)
             .into_iter()
             .enumerate()
             .filter(|(i, _)| in_test_split(seed, *i) == want_test)
@@ -89,6 +89,7 @@ mod tests {
             &BiosSpec {
                 name: "b".into(),
                 people,
+                pools: None,
                 augmentation: "multi2+permute".into(),
                 entries: None,
                 sha256: None,
@@ -100,6 +101,7 @@ mod tests {
                 &BiosQaSpec {
                     name: "q".into(),
                     people,
+                    pools: None,
                     split,
                     sha256: None,
                 },

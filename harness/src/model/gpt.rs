@@ -383,7 +383,12 @@ impl Gpt {
             uniform: (config.position == Position::Uniform)
                 .then(|| UniformAttention::new(config.heads, context, device)),
         };
-        model.map(&mut SequentialIds(0))
+        model.numbered()
+    }
+
+    /// Parameter ids renumbered 0, 1, 2, … in module order (after adapters come or go).
+    pub fn numbered(self) -> Self {
+        self.map(&mut SequentialIds(0))
     }
 
     /// The device holding the weights.

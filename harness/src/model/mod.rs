@@ -3,7 +3,7 @@
 //! GPT2^0. Its configuration, [`crate::spec::ModelConfig`], is plain data in the spec layer;
 //! [`gpt`] is the whole model in one readable file, in the spirit of nanoGPT, with the position
 //! mechanisms (rotary, uniform attention) in [`positions`] and Part 4.1's Canon layers in
-//! [`canon`]. [`fused`] (CPU) and `cube` (GPUs, with a GPU feature) run layers as single
+//! [`canon`], LoRA adapters in [`lora`]. [`fused`] (CPU) and `cube` (GPUs, with a GPU feature) run layers as single
 //! kernels.
 
 pub mod canon;
@@ -11,6 +11,7 @@ pub mod canon;
 pub mod cube;
 pub mod fused;
 pub mod gpt;
+pub mod lora;
 pub mod positions;
 
 /// ε of every norm layer (burn's default, and PyTorch's).

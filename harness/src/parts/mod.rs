@@ -7,6 +7,7 @@
 //! in [`PARTS`] (see ARCHITECTURE.md).
 
 mod answers;
+mod least_squares;
 mod part1;
 mod part3_1;
 mod part3_3;

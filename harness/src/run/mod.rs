@@ -22,6 +22,8 @@ pub struct Run {
     pub evaluation: Evaluation,
     /// The dataset's pinned hashes (the stream is checked against them before training).
     pub data_sha256: Option<StreamHashes>,
+    /// Finetuning: the id of the planned run whose weights this run starts from.
+    pub parent: Option<String>,
 }
 
 impl Run {
@@ -31,16 +33,18 @@ impl Run {
     }
 }
 
-/// `dataset/model/recipe`, with `#r` for replica r > 0.
+/// `dataset/model/recipe`, with `#r` for replica r > 0; a finetuning's dataset and recipe are
+/// `pretraining+finetuning`.
 fn label(spec: &TrainSpec, model_name: &str, recipe_name: &str) -> String {
     let replica = match spec.replica {
         0 => String::new(),
         r => format!("#{r}"),
     };
-    format!(
-        "{}/{model_name}/{recipe_name}{replica}",
-        spec.dataset.name()
-    )
+    let dataset = match &spec.from {
+        None => spec.dataset.name().to_owned(),
+        Some(from) => format!("{}+{}", from.dataset.name(), spec.dataset.name()),
+    };
+    format!("{dataset}/{model_name}/{recipe_name}{replica}")
 }
 
 /// What names a run: everything that can change its results and nothing else. The git revision
@@ -55,34 +59,59 @@ struct Identity<'a> {
     data_sha256: &'a Option<StreamHashes>,
 }
 
-/// Expands a scale's sweeps into runs, in the suite's order.
+/// Expands a scale's sweeps into runs, in the suite's order. A finetuning sweep's runs name
+/// their pretrained run (planned by another sweep: the suite check makes sure of it); their
+/// recipe label is `pretraining+finetuning`.
 pub fn plan(suite: &Suite, scale: Scale, code_epoch: u32) -> Vec<Run> {
     let scale_spec = suite.scales.get(scale);
-    let mut runs = Vec::new();
-    for sweep in &scale_spec.sweeps {
-        let dataset = scale_spec
+    let from_scratch = |dataset: &str, model_name: &str, recipe_name: &str, replica| TrainSpec {
+        seed: suite.seed,
+        replica,
+        dataset: scale_spec
             .datasets
             .iter()
-            .find(|d| d.name() == sweep.dataset)
-            .expect("validated sweep");
+            .find(|d| d.name() == dataset)
+            .expect("validated sweep")
+            .clone(),
+        model: scale_spec.models[model_name].clone(),
+        recipe: scale_spec.recipes[recipe_name].clone(),
+        from: None,
+    };
+    let mut runs = Vec::new();
+    for sweep in &scale_spec.sweeps {
+        // What each run starts from: a random initialisation, or each pretraining recipe.
+        let starts: Vec<Option<&String>> = match &sweep.from {
+            None => vec![None],
+            Some(from) => from.recipes.iter().map(Some).collect(),
+        };
         for model_name in &sweep.models {
-            for recipe_name in &sweep.recipes {
-                for replica in 0..sweep.replicas {
-                    let spec = TrainSpec {
-                        seed: suite.seed,
-                        replica,
-                        dataset: dataset.clone(),
-                        model: scale_spec.models[model_name].clone(),
-                        recipe: scale_spec.recipes[recipe_name].clone(),
-                    };
-                    runs.push(planned(
-                        suite,
-                        scale,
-                        model_name,
-                        recipe_name,
-                        spec,
-                        code_epoch,
-                    ));
+            for start in &starts {
+                for recipe_name in &sweep.recipes {
+                    for replica in 0..sweep.replicas {
+                        let mut spec =
+                            from_scratch(&sweep.dataset, model_name, recipe_name, replica);
+                        let (mut label, mut parent) = (recipe_name.clone(), None);
+                        if let (Some(from), Some(pretraining)) = (&sweep.from, start) {
+                            let pretrained =
+                                from_scratch(&from.dataset, model_name, pretraining, replica);
+                            let id = identity(suite, scale, &pretrained, code_epoch);
+                            spec.from = Some(Box::new(pretrained));
+                            label = format!("{pretraining}+{recipe_name}");
+                            parent = Some(id);
+                        }
+                        let id = identity(suite, scale, &spec, code_epoch);
+                        runs.push(Run {
+                            id,
+                            suite: suite.name.clone(),
+                            scale,
+                            model_name: model_name.clone(),
+                            recipe_name: label,
+                            data_sha256: spec.dataset.sha256().cloned(),
+                            evaluation: scale_spec.evaluation.clone(),
+                            parent,
+                            spec,
+                        });
+                    }
                 }
             }
         }
@@ -90,35 +119,18 @@ pub fn plan(suite: &Suite, scale: Scale, code_epoch: u32) -> Vec<Run> {
     runs
 }
 
-/// One run of a sweep, named by the hash of its [`Identity`].
-fn planned(
-    suite: &Suite,
-    scale: Scale,
-    model_name: &str,
-    recipe_name: &str,
-    spec: TrainSpec,
-    code_epoch: u32,
-) -> Run {
-    let scale_spec = suite.scales.get(scale);
+/// A run's id: the hash of its [`Identity`].
+fn identity(suite: &Suite, scale: Scale, spec: &TrainSpec, code_epoch: u32) -> String {
     let data_sha256 = spec.dataset.sha256().cloned();
     let identity = Identity {
         part: &suite.name,
         code_epoch,
-        spec: &spec,
-        evaluation: &scale_spec.evaluation,
+        spec,
+        evaluation: &suite.scales.get(scale).evaluation,
         data_sha256: &data_sha256,
     };
     let json = serde_json::to_vec(&identity).expect("identity serialises");
-    Run {
-        id: hex(&Sha256::digest(json))[..16].to_owned(),
-        suite: suite.name.clone(),
-        scale,
-        model_name: model_name.to_owned(),
-        recipe_name: recipe_name.to_owned(),
-        spec,
-        evaluation: scale_spec.evaluation.clone(),
-        data_sha256,
-    }
+    hex(&Sha256::digest(json))[..16].to_owned()
 }
 
 /// The code revision (`git rev-parse HEAD`, `-dirty` with uncommitted changes), else "unknown".
@@ -227,5 +239,44 @@ mod tests {
             before.iter().zip(ids(&suite, 1)).all(|(a, b)| *a != b),
             "seed"
         );
+    }
+
+    /// A finetuning sweep plans one run per (pretraining recipe, finetuning recipe), each naming
+    /// its pretrained run's id and carrying its spec; a changed pretraining renames the
+    /// finetunings, and the pretrained runs keep their ids.
+    #[test]
+    fn finetunings_name_their_pretrained_runs() {
+        let text = include_str!("../../../suites/part3.1/v1.toml");
+        let suite: Suite = toml::from_str(text).unwrap();
+        let runs = plan(&suite, Scale::Smoke, 1);
+        let finetunings: Vec<&Run> = runs.iter().filter(|r| r.parent.is_some()).collect();
+        assert!(!finetunings.is_empty(), "the smoke scale finetunes");
+        for run in &finetunings {
+            let parent = runs
+                .iter()
+                .find(|r| Some(&r.id) == run.parent.as_ref())
+                .expect("the pretrained run is planned");
+            assert_eq!(run.spec.from.as_deref(), Some(&parent.spec));
+            assert!(parent.parent.is_none());
+            let (pretraining, _) = run.recipe_name.split_once('+').unwrap();
+            assert_eq!(pretraining, parent.recipe_name);
+            assert!(
+                run.label()
+                    .starts_with(&format!("{}+", parent.spec.dataset.name()))
+            );
+        }
+        let mut changed = suite.clone();
+        let parent = &finetunings[0].spec.from.as_ref().unwrap().recipe;
+        for recipe in changed.scales.smoke.recipes.values_mut() {
+            if recipe == parent {
+                recipe.lr *= 2.0;
+            }
+        }
+        let again = plan(&changed, Scale::Smoke, 1);
+        for (a, b) in runs.iter().zip(&again) {
+            let retrained = a.spec.recipe == *parent
+                || a.spec.from.as_ref().is_some_and(|f| f.recipe == *parent);
+            assert_eq!(a.id != b.id, retrained, "{}", a.label());
+        }
     }
 }

@@ -119,6 +119,9 @@ pub struct BiosSpec {
     pub name: String,
     /// N: number of people.
     pub people: usize,
+    /// Draw attribute values from the first entries of each published pool only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<PoolSizes>,
     /// `single`, `single+fullname`, `single+permuteK[+fullname]`, `multiK[+permute][+fullname]`,
     /// or `fresh` (Part 3.3: new wording and sentence order at every exposure).
     pub augmentation: String,
@@ -136,6 +139,9 @@ pub struct BiosQaSpec {
     pub name: String,
     /// N: the same first N people as a `bios` dataset of this suite.
     pub people: usize,
+    /// As the `bios` dataset's `pools` (the same people need the same pools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<PoolSizes>,
     /// Which half of the people: each person falls in `train` or `test` by a fair coin.
     pub split: Split,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +154,9 @@ pub struct BiosMixedSpec {
     pub name: String,
     /// N: the same first N people as the suite's other bioS datasets.
     pub people: usize,
+    /// As the `bios` dataset's `pools`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<PoolSizes>,
     /// The biographies' augmentation, as for `bios`.
     pub augmentation: String,
     /// Copies of every question about the `train` half in each round of biographies; the QA
@@ -165,11 +174,25 @@ impl BiosMixedSpec {
         BiosSpec {
             name: self.name.clone(),
             people: self.people,
+            pools: self.pools,
             augmentation: self.augmentation.clone(),
             entries: None,
             sha256: None,
         }
     }
+}
+
+/// How many values of each published bioS pool people draw from: the first K of each list.
+/// Part 3.1's cpu scale uses small pools so that every value has many holders (its probes and
+/// questions then have a few classes with many examples each, as the paper's N = 100,000 has).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSizes {
+    pub birth_cities: u16,
+    pub universities: u16,
+    pub majors: u16,
+    /// Companies (each with its headquarters city, the company city).
+    pub companies: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

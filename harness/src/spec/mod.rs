@@ -19,12 +19,12 @@ use serde::{Deserialize, Serialize};
 pub use claim::Claim;
 pub use dataset::{
     BiodSpec, BiosMixedSpec, BiosQaSpec, BiosSpec, BrevoSpec, CfgSpec, CopySpec, DatasetSpec,
-    DepoSpec, ManoSpec, Split, StreamHashes,
+    DepoSpec, ManoSpec, PoolSizes, Split, StreamHashes,
 };
 pub use error::{Invalid, InvalidFile, one_line};
 pub use evaluation::{Evaluation, GrammarEval};
 pub use model::{CanonSite, CanonSites, Mlp, ModelConfig, Norm, Position};
-pub use recipe::{Decay, LossMask, Packing, Recipe};
+pub use recipe::{Decay, LoraSpec, LossMask, Packing, Recipe};
 pub use train::TrainSpec;
 
 /// One suite file, e.g. `suites/part3.3/v1.toml`.
@@ -131,6 +131,22 @@ pub struct Sweep {
     /// Trainings of each combination (replicas 0, 1, …): seeds of a measurement's spread.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub replicas: u32,
+    /// Finetuning: each run starts from the weights of a finished run of this scale instead of
+    /// a random initialisation (Part 3.1's pretrain-then-finetune). Absent: from scratch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<StartFrom>,
+}
+
+/// The pretrained runs a finetuning sweep starts from: for each of the sweep's models, the run
+/// of `dataset` × that model × each of `recipes` (same replica), which another sweep of the
+/// scale must train. Every (pretrained run, finetuning recipe) pair is a run.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartFrom {
+    /// A dataset `name` of this scale.
+    pub dataset: String,
+    /// Names from this scale's `recipes`: the pretraining recipes.
+    pub recipes: Vec<String>,
 }
 
 fn one() -> u32 {

@@ -45,6 +45,30 @@ pub struct Recipe {
     /// Steps between checkpoints (a checkpoint is also written at the end).
     #[serde(default = "checkpoint_every")]
     pub checkpoint_every: u64,
+    /// Trains low-rank adapters on frozen weights instead of every weight (finetuning only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora: Option<LoraSpec>,
+}
+
+/// LoRA (Hu et al., arXiv:2106.09685) as Parts 3.1/3.2 finetune (arXiv:2309.14316, App. B): a
+/// rank-`rank` update on the attention's query/key/value matrix of every layer and a
+/// rank-`embedding_rank` update on the token embedding; every other weight stays frozen. The
+/// paper adapts the query and value matrices; plm holds q, k and v in one matrix, so its adapter
+/// also reaches the keys. The embedding is tied to the output layer, so its update reaches both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoraSpec {
+    /// r of the attention adapters (the paper: 8 or 16).
+    pub rank: usize,
+    /// r′ of the embedding adapter (the paper: 128); 0 leaves the embedding frozen.
+    pub embedding_rank: usize,
+    /// Adapters are scaled by `alpha / rank`.
+    #[serde(default = "lora_alpha")]
+    pub alpha: f64,
+}
+
+fn lora_alpha() -> f64 {
+    4.0
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -146,6 +170,14 @@ impl Recipe {
         }
         if !(0.0..=1.0).contains(&self.final_lr_fraction) {
             return Err(Invalid::field("final_lr_fraction", "must be within 0..=1"));
+        }
+        if let Some(lora) = &self.lora {
+            if lora.rank == 0 {
+                return Err(Invalid::field("lora.rank", "must be at least 1"));
+            }
+            if !(lora.alpha > 0.0 && lora.alpha.is_finite()) {
+                return Err(Invalid::field("lora.alpha", "must be a positive number"));
+            }
         }
         if self.packing != Packing::WholeDocuments && self.loss_mask == LossMask::ValuesOnly {
             return Err(Invalid::field(

@@ -19,6 +19,10 @@ pub struct TrainSpec {
     pub dataset: DatasetSpec,
     pub model: ModelConfig,
     pub recipe: Recipe,
+    /// Finetuning: the spec of the finished run whose weights this run starts from (so a
+    /// changed pretraining renames its finetunings too). Absent: a random initialisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Box<TrainSpec>>,
 }
 
 fn is_zero(replica: &u32) -> bool {

@@ -6,7 +6,10 @@ use crate::data::augmentation::Augmentation;
 use crate::data::names::name_space;
 use crate::data::pools::pools;
 use crate::parts;
-use crate::spec::{BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, Invalid, Suite};
+use crate::spec::{
+    BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, Invalid, PoolSizes, Recipe, StartFrom,
+    Suite, Sweep,
+};
 
 /// Checks everything serde could not; the suite's part checks its own settings last.
 pub fn validate(suite: &Suite) -> Result<(), Invalid> {
@@ -46,7 +49,10 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
             }
             match dataset {
                 DatasetSpec::Bios(s) => validate_bios(s, &at)?,
-                DatasetSpec::BiosQa(s) => positive(s.people as u64, &at("people"))?,
+                DatasetSpec::BiosQa(s) => {
+                    positive(s.people as u64, &at("people"))?;
+                    validate_pools(s.pools, &at)?;
+                }
                 DatasetSpec::BiosMixed(s) => {
                     validate_bios(&s.biographies(), &at)?;
                     positive(u64::from(s.qa_copies), &at("qa_copies"))?;
@@ -94,6 +100,24 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
             }
             known_names("model", &sweep.models, &spec.models, &at("models"))?;
             known_names("recipe", &sweep.recipes, &spec.recipes, &at("recipes"))?;
+            match &sweep.from {
+                Some(from) => validate_start(from, sweep, &spec.sweeps, &spec.recipes, &at)?,
+                None => {
+                    if let Some(name) = sweep
+                        .recipes
+                        .iter()
+                        .find(|r| spec.recipes[*r].lora.is_some())
+                    {
+                        return Err(Invalid::field(
+                            at("recipes"),
+                            format!(
+                                "recipe `{name}` trains LoRA adapters, which finetune: give the \
+                                 sweep a `from` (the pretrained runs)"
+                            ),
+                        ));
+                    }
+                }
+            }
         }
     }
     for (i, claim) in suite.claims.iter().enumerate() {
@@ -138,6 +162,55 @@ fn known_names<T>(
     }
 }
 
+/// A finetuning sweep starts from runs another sweep of the scale trains from scratch.
+fn validate_start(
+    from: &StartFrom,
+    sweep: &Sweep,
+    sweeps: &[Sweep],
+    recipes: &std::collections::BTreeMap<String, Recipe>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), Invalid> {
+    known_names("recipe", &from.recipes, recipes, &at("from.recipes"))?;
+    let trains = |model: &String, recipe: &String| {
+        sweeps.iter().any(|s| {
+            s.from.is_none()
+                && s.dataset == from.dataset
+                && s.models.contains(model)
+                && s.recipes.contains(recipe)
+                && s.replicas >= sweep.replicas
+        })
+    };
+    for model in &sweep.models {
+        if let Some(recipe) = from.recipes.iter().find(|r| !trains(model, r)) {
+            return Err(Invalid::field(
+                at("from"),
+                format!(
+                    "no sweep of this scale trains `{}` × `{model}` × `{recipe}` from scratch \
+                     ({} replicas) to start from",
+                    from.dataset, sweep.replicas
+                ),
+            ));
+        }
+    }
+    for recipe in &from.recipes {
+        if sweep
+            .recipes
+            .iter()
+            .any(|r| recipes[r].context != recipes[recipe].context)
+        {
+            return Err(Invalid::field(
+                at("recipes"),
+                format!(
+                    "finetuning recipes need the context of the pretraining recipe `{recipe}` \
+                     ({} tokens)",
+                    recipes[recipe].context
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn positive(value: u64, field: &str) -> Result<(), Invalid> {
     if value == 0 {
         Err(Invalid::field(field, "must be at least 1"))
@@ -157,6 +230,28 @@ fn validate_bios(spec: &BiosSpec, at: &dyn Fn(&str) -> String) -> Result<(), Inv
     }
     Augmentation::parse(&spec.augmentation, spec.entries)
         .map_err(|e| Invalid::field(at(&e.field), e.message))?;
+    validate_pools(spec.pools, at)
+}
+
+/// Each pool size lies between 1 and the published pool's length.
+fn validate_pools(sizes: Option<PoolSizes>, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    let Some(sizes) = sizes else {
+        return Ok(());
+    };
+    let p = pools();
+    for (field, size, max) in [
+        ("birth_cities", sizes.birth_cities, p.birth_cities.len()),
+        ("universities", sizes.universities, p.universities.len()),
+        ("majors", sizes.majors, p.majors.len()),
+        ("companies", sizes.companies, p.companies.len()),
+    ] {
+        if size == 0 || usize::from(size) > max {
+            return Err(Invalid::field(
+                at(&format!("pools.{field}")),
+                format!("must be in 1..={max} (the published pool's length)"),
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -3,8 +3,10 @@
 pub mod checkpoint;
 pub mod clip;
 pub mod device;
+#[cfg(test)]
+mod lora_tests;
 pub mod packing;
 pub mod trainer;
 
 pub use device::DeviceChoice;
-pub use trainer::{Timing, TrainOptions, TrainReport, Trained, train};
+pub use trainer::{Timing, TrainOptions, TrainReport, Trained, initialised, train};

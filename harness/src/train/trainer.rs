@@ -6,7 +6,7 @@
 //! runs) and `train.json` (the [`TrainReport`]); `train.json` is written last, so its presence
 //! means the run is complete.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -23,8 +23,8 @@ use super::clip::clip_global_norm;
 use super::device::DeviceChoice;
 use super::packing::{Batch, Packer, Schedule, schedule};
 use crate::data;
-use crate::model::Gpt;
-use crate::spec::{Recipe, TrainSpec};
+use crate::model::{Gpt, lora};
+use crate::spec::{ModelConfig, Recipe, TrainSpec};
 use crate::util::{hex, write_atomic};
 
 /// What a finished (or interrupted) run reports; saved as `train.json`.
@@ -53,6 +53,8 @@ pub struct TrainOptions {
     /// Stop (after checkpointing) once this many steps are done, as if interrupted.
     pub stop_after: Option<u64>,
     pub progress: bool,
+    /// The finished run folder whose weights a finetuning spec (`TrainSpec::from`) starts from.
+    pub start_from: Option<PathBuf>,
 }
 
 /// Wall-clock numbers of a run, kept apart in `timing.json`: every other file of a run is the
@@ -172,15 +174,12 @@ fn progress_bar(steps: u64, start: u64, visible: bool) -> indicatif::ProgressBar
     bar
 }
 
-/// A finished run's report and weights, for measuring again without retraining.
-fn load_finished(
-    spec: &TrainSpec,
-    run_dir: &Path,
-    device: DeviceChoice,
-    vocab_size: usize,
-) -> Result<Trained> {
+/// A finished run's training report, checked to belong to `spec`.
+fn finished_report(spec: &TrainSpec, run_dir: &Path) -> Result<TrainReport> {
     let report_path = run_dir.join("train.json");
-    let report: TrainReport = serde_json::from_str(&std::fs::read_to_string(&report_path)?)
+    let text = std::fs::read_to_string(&report_path)
+        .with_context(|| format!("cannot read {}", report_path.display()))?;
+    let report: TrainReport = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a valid training report", report_path.display()))?;
     if report.spec_sha256 != spec.sha256() {
         bail!(
@@ -188,24 +187,67 @@ fn load_finished(
             report_path.display()
         );
     }
+    Ok(report)
+}
+
+/// `model` with the weights of a finished run folder (`model.bpk`).
+fn with_weights(model: Gpt, run_dir: &Path) -> Result<Gpt> {
     let weights_path = run_dir.join("model.bpk");
     let bytes = std::fs::read(&weights_path)
         .with_context(|| format!("cannot read {}", weights_path.display()))?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
         .with_context(|| format!("{} is corrupt", weights_path.display()))?;
+    model
+        .try_load_record(record)
+        .map_err(|e| anyhow::anyhow!("{} does not fit the model: {e:?}", weights_path.display()))
+}
+
+/// A finished run's report and weights, for measuring again without retraining.
+fn load_finished(
+    spec: &TrainSpec,
+    run_dir: &Path,
+    device: DeviceChoice,
+    vocab_size: usize,
+) -> Result<Trained> {
+    let report = finished_report(spec, run_dir)?;
     let model = Gpt::new(
         &spec.model,
         vocab_size,
         spec.recipe.context,
         &device.device()?,
-    )
-    .try_load_record(record)
-    .map_err(|e| anyhow::anyhow!("{} does not fit the model: {e:?}", weights_path.display()))?;
+    );
     Ok(Trained {
         report,
         timing: Timing::load(run_dir)?,
-        model,
+        model: with_weights(model, run_dir)?,
     })
+}
+
+/// A model initialised from `seed`, the same weights whatever else runs in the process.
+pub fn initialised(
+    config: &ModelConfig,
+    vocab_size: usize,
+    context: usize,
+    seed: u64,
+    device: &Device,
+) -> Gpt {
+    // The backend's random source is global: runs trained side by side in one process seed and
+    // initialise one at a time, so that each gets the same weights as alone. burn initialises
+    // parameters lazily, on first use, so a forward pass under the lock draws every initial
+    // value now, in the order the first training step would draw them.
+    seeded(device, seed, || {
+        let model = Gpt::new(config, vocab_size, context, device);
+        let _ = model.forward(Tensor::<2, Int>::zeros([1, 1], device));
+        model
+    })
+}
+
+/// Runs `draw` with the device's random source seeded, one caller at a time in the process.
+fn seeded<T>(device: &Device, seed: u64, draw: impl FnOnce() -> T) -> T {
+    static INITIALISING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INITIALISING.lock().unwrap_or_else(|e| e.into_inner());
+    device.seed(seed);
+    draw()
 }
 
 /// Trains `spec` in `run_dir` (created if needed); a finished run is loaded, not retrained.
@@ -236,18 +278,28 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
     }
 
     let device = options.device.device()?.autodiff();
-    let mut model = {
-        // The backend's random source is global: runs trained side by side in one process
-        // seed and initialise one at a time, so that each gets the same weights as alone. burn
-        // initialises parameters lazily, on first use, so a forward pass under the lock draws
-        // every initial value now, in the order the first training step would draw them.
-        static INITIALISING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _one_at_a_time = INITIALISING.lock().unwrap_or_else(|e| e.into_inner());
-        device.seed(spec.training_seed());
-        let model = Gpt::new(&spec.model, vocab_size, recipe.context, &device);
-        let _ = model.forward(Tensor::<2, Int>::zeros([1, 1], &device));
-        model
-    };
+    let mut model = initialised(
+        &spec.model,
+        vocab_size,
+        recipe.context,
+        spec.training_seed(),
+        &device,
+    );
+    if let Some(pretraining) = &spec.from {
+        let parent = options.start_from.as_deref().with_context(|| {
+            format!(
+                "this spec finetunes a model pretrained on `{}`: name the pretrained run's folder",
+                pretraining.dataset.name()
+            )
+        })?;
+        finished_report(pretraining, parent)
+            .with_context(|| format!("the pretrained run {}", parent.display()))?;
+        model = with_weights(model, parent)?;
+    }
+    if let Some(lora) = &recipe.lora {
+        // The adapters' random factors, drawn one run at a time as the initial weights are.
+        model = seeded(&device, spec.training_seed(), || lora::attach(model, lora));
+    }
     let mut optim = optimizer(recipe);
     let mut state = State {
         spec_sha256: spec_sha256.clone(),
@@ -357,6 +409,10 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         }
     }
     bar.finish_and_clear();
+    if finished && recipe.lora.is_some() {
+        // A finished run keeps the merged weights: a plain model with the adapted outputs.
+        model = lora::merge(model);
+    }
 
     let report = TrainReport {
         spec: spec.clone(),

@@ -302,6 +302,7 @@ mod tests {
                 }),
                 model,
                 recipe: toml::from_str("exposures = 1\nbatch = 1\ncontext = 8\nlr = 1e-2").unwrap(),
+                from: None,
             },
             evaluation: Default::default(),
             data_sha256: None,

@@ -17,7 +17,6 @@ use super::{Estimate, Measured, Part};
 use crate::data::DocSource;
 use crate::data::cfg::corpus::CfgCorpus;
 use crate::figure::Figure;
-use crate::model::Gpt;
 use crate::run::{Manifest, Run};
 use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
@@ -103,9 +102,13 @@ impl Part for Part1 {
         );
         let probe = (settings.probe_sentences > 0).then(|| {
             // The control: the same shape, freshly initialised, never trained.
-            let device = trained.model.device();
-            device.seed(run.spec.training_seed() ^ PROBE_OFFSET);
-            let control = Gpt::new(&run.spec.model, corpus.vocab().len(), context, &device);
+            let control = crate::train::initialised(
+                &run.spec.model,
+                corpus.vocab().len(),
+                context,
+                run.spec.training_seed() ^ PROBE_OFFSET,
+                &trained.model.device(),
+            );
             let first = spec.sentences + PROBE_OFFSET;
             let sentences = settings.probe_sentences;
             probe::measure(&trained.model, &control, &corpus, first, sentences, context)

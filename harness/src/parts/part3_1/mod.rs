@@ -5,6 +5,7 @@
 //! the others (`test`, out of distribution: their facts were only ever in biographies).
 
 mod claims;
+mod probe;
 
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
@@ -12,12 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use super::answers::{Question, answered};
 use super::{Estimate, Measured, Part};
+use crate::data::bios::Bios;
 use crate::data::pools::ATTRIBUTES;
 use crate::data::qa::BiosQa;
 use crate::data::{Doc, DocSource, SpanKind};
-use crate::figure::Figure;
+use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
-use crate::spec::{BiosQaSpec, Claim, DatasetSpec, Invalid, Split, Suite};
+use crate::spec::{BiosQaSpec, Claim, DatasetSpec, Invalid, PoolSizes, Split, Suite};
 use crate::train::Trained;
 
 /// Exact-match answers about one split's people, per attribute (in [`ATTRIBUTES`] order).
@@ -39,44 +41,94 @@ impl SplitAccuracy {
     }
 }
 
-/// What a Part 3.1 run measured.
+/// What a Part 3.1 run measured: QA for runs that answer questions (mixed training, QA
+/// finetuning), recall of the biographies for pretraining runs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Measurements {
     /// The people whose questions were trained on.
-    pub train: SplitAccuracy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train: Option<SplitAccuracy>,
     /// The others: out-of-distribution extraction.
-    pub test: SplitAccuracy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<SplitAccuracy>,
+    /// Pretraining: each attribute value of every person's first biography, completed from the
+    /// text before it (whether the biographies were memorised at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biographies: Option<SplitAccuracy>,
+    /// Pretraining: P-probe accuracies by position, the model and its untrained control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<probe::ProbeCurves>,
 }
 
 fn measured(manifest: &Manifest) -> Option<Measurements> {
     super::measurements::<Measurements>(manifest)
 }
 
-/// The six questions about every person of `split`, each with its answer's token range.
-fn questions(people: usize, split: Split, seed: u64) -> (Vec<Question>, Vec<usize>) {
+/// Evaluation documents with one answer per attribute value they hold, and that attribute.
+#[derive(Default)]
+struct Asked {
+    questions: Vec<Question>,
+    attributes: Vec<usize>,
+}
+
+impl Asked {
+    /// Asks every attribute value of each document of `source` (indices `docs`).
+    fn from_values(source: &dyn DocSource, docs: impl Iterator<Item = u64>) -> Self {
+        let mut asked = Asked::default();
+        let mut doc = Doc::default();
+        for index in docs {
+            source.doc(index, &mut doc);
+            let mut question = Question {
+                tokens: doc.tokens.clone(),
+                answers: Vec::new(),
+            };
+            for span in &doc.spans {
+                // The gender's span (the first pronoun) is not one of the six attributes.
+                if let SpanKind::Value(attribute) = span.kind
+                    && usize::from(attribute) < ATTRIBUTES.len()
+                {
+                    question
+                        .answers
+                        .push(span.start as usize..span.end as usize);
+                    asked.attributes.push(usize::from(attribute));
+                }
+            }
+            asked.questions.push(question);
+        }
+        asked
+    }
+
+    /// Exact-match accuracy per attribute.
+    fn score(&self, model: &crate::model::Gpt, context: usize) -> SplitAccuracy {
+        let (bos, pad) = bos_and_pad();
+        let verdicts = answered(model, &self.questions, bos, pad, context);
+        let mut accuracy = SplitAccuracy {
+            correct: vec![0; ATTRIBUTES.len()],
+            questions: vec![0; ATTRIBUTES.len()],
+        };
+        for (verdict, &a) in verdicts.iter().flatten().zip(&self.attributes) {
+            accuracy.questions[a] += 1;
+            accuracy.correct[a] += usize::from(*verdict);
+        }
+        accuracy
+    }
+}
+
+/// The six questions about every person of `split`.
+fn questions(people: usize, pools: Option<PoolSizes>, split: Split, seed: u64) -> Asked {
     let spec = BiosQaSpec {
         name: "evaluation".into(),
         people,
+        pools,
         split,
         sha256: None,
     };
     let source = BiosQa::new(&spec, seed);
-    let mut doc = Doc::default();
-    let (mut questions, mut attributes) = (Vec::new(), Vec::new());
-    for index in 0..source.num_docs() {
-        source.doc(index, &mut doc);
-        for span in &doc.spans {
-            if let SpanKind::Value(attribute) = span.kind {
-                questions.push(Question {
-                    tokens: doc.tokens.clone(),
-                    answers: std::iter::once(span.start as usize..span.end as usize).collect(),
-                });
-                attributes.push(usize::from(attribute));
-            }
-        }
-    }
-    (questions, attributes)
+    Asked::from_values(&source, 0..source.num_docs())
 }
+
+/// The attribute Result 4 is read on (the paper's Fig. 5: the company name).
+const EMPLOYER: usize = 4;
 
 pub struct Part31;
 
@@ -92,38 +144,53 @@ impl Part for Part31 {
     fn check(&self, suite: &Suite) -> Result<(), Invalid> {
         super::check_claims::<claims::Estimator>(suite)?;
         super::check_trained_datasets(suite, |d| match d {
-            DatasetSpec::BiosMixed(_) => Ok(()),
+            DatasetSpec::BiosMixed(_) | DatasetSpec::Bios(_) | DatasetSpec::BiosQa(_) => Ok(()),
             other => Err(format!(
-                "dataset `{}`: Part 3.1 measures mixed training (`bios-mixed`) only so far",
+                "dataset `{}`: Part 3.1 trains on `bios`, `bios-qa` and `bios-mixed`",
                 other.name()
             )),
         })
     }
 
     fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
-        let DatasetSpec::BiosMixed(spec) = &run.spec.dataset else {
-            bail!("dataset `{}` is not `bios-mixed`", run.spec.dataset.name());
-        };
-        let (bos, pad) = bos_and_pad();
         let context = run.spec.recipe.context;
-        progress.set_length(2);
-        let score = |split| {
-            let (questions, attributes) = questions(spec.people, split, run.spec.seed);
-            let verdicts = answered(&trained.model, &questions, bos, pad, context);
-            let mut accuracy = SplitAccuracy {
-                correct: vec![0; ATTRIBUTES.len()],
-                questions: vec![0; ATTRIBUTES.len()],
+        let seed = run.spec.seed;
+        let qa = |people, pools| {
+            progress.set_length(2);
+            let score = |split| {
+                let accuracy = questions(people, pools, split, seed).score(&trained.model, context);
+                progress.inc(1);
+                Some(accuracy)
             };
-            for (verdict, &a) in verdicts.iter().zip(&attributes) {
-                accuracy.questions[a] += 1;
-                accuracy.correct[a] += usize::from(verdict[0]);
+            Measurements {
+                train: score(Split::Train),
+                test: score(Split::Test),
+                biographies: None,
+                probe: None,
             }
-            progress.inc(1);
-            accuracy
         };
-        let measurements = Measurements {
-            train: score(Split::Train),
-            test: score(Split::Test),
+        let measurements = match &run.spec.dataset {
+            DatasetSpec::BiosMixed(spec) => qa(spec.people, spec.pools),
+            DatasetSpec::BiosQa(spec) => qa(spec.people, spec.pools),
+            DatasetSpec::Bios(spec) => {
+                progress.set_length(2);
+                let source = Bios::new(spec, seed);
+                let first_biographies = 0..source.docs_per_entry();
+                let recall =
+                    Asked::from_values(&source, first_biographies).score(&trained.model, context);
+                progress.inc(1);
+                let control = control_model(run, source.vocab().len(), &trained.model.device());
+                let (bos, pad) = bos_and_pad();
+                let probe = probe::measure(&trained.model, &control, &source, seed, bos, pad);
+                progress.inc(1);
+                Measurements {
+                    train: None,
+                    test: None,
+                    biographies: Some(recall),
+                    probe: Some(probe),
+                }
+            }
+            other => bail!("dataset `{}` is not a bioS dataset", other.name()),
         };
         Ok(Measured {
             measurements: serde_json::to_value(measurements)?,
@@ -133,21 +200,37 @@ impl Part for Part31 {
 
     fn brief(&self, manifest: &Manifest) -> String {
         match measured(manifest) {
-            Some(m) => format!(
+            Some(Measurements {
+                train: Some(train),
+                test: Some(test),
+                ..
+            }) => format!(
                 "P {} QA accuracy train {:.3}, test {:.3}",
                 manifest.parameters,
-                m.train.mean(),
-                m.test.mean()
+                train.mean(),
+                test.mean()
             ),
-            None => "no Part 3.1 measurements".into(),
+            Some(Measurements {
+                biographies: Some(recall),
+                ..
+            }) => format!(
+                "P {} biography values recalled {:.3}",
+                manifest.parameters,
+                recall.mean()
+            ),
+            _ => "no Part 3.1 measurements".into(),
         }
     }
 
     fn columns(&self) -> &'static [&'static str] {
         &[
+            "started from",
             "train QA",
             "test QA (out of distribution)",
             "test QA by attribute",
+            "biography values recalled",
+            "P-probe before the first value, trained / control",
+            "P-probe on the employer, by position",
         ]
     }
 
@@ -155,20 +238,77 @@ impl Part for Part31 {
         let Some(m) = measured(manifest) else {
             return vec!["—".into(); self.columns().len()];
         };
-        let by_attribute: Vec<String> = ATTRIBUTES
-            .iter()
-            .enumerate()
-            .map(|(a, name)| format!("{name} {:.2}", m.test.of(a)))
-            .collect();
+        let mean = |a: &Option<SplitAccuracy>| {
+            a.as_ref()
+                .map_or("—".into(), |a| format!("{:.3}", a.mean()))
+        };
+        let by_attribute = m.test.as_ref().map_or("—".into(), |test| {
+            let each: Vec<String> = ATTRIBUTES
+                .iter()
+                .enumerate()
+                .map(|(a, name)| format!("{name} {:.2}", test.of(a)))
+                .collect();
+            each.join(" · ")
+        });
+        let started_from = manifest
+            .spec
+            .from
+            .as_ref()
+            .map_or("scratch".into(), |from| from.dataset.name().to_owned());
+        let (first_position, employer) =
+            m.probe.as_ref().map_or(("—".into(), "—".into()), |p| {
+                let first: Vec<String> = ATTRIBUTES
+                    .iter()
+                    .enumerate()
+                    .map(|(a, name)| {
+                        format!("{name} {:.2} / {:.2}", p.trained[0][a], p.control[0][a])
+                    })
+                    .collect();
+                let by_position: Vec<String> = p
+                    .trained
+                    .iter()
+                    .map(|row| format!("{:.2}", row[EMPLOYER]))
+                    .collect();
+                (first.join(" · "), by_position.join(" "))
+            });
         vec![
-            format!("{:.3}", m.train.mean()),
-            format!("{:.3}", m.test.mean()),
-            by_attribute.join(" · "),
+            started_from,
+            mean(&m.train),
+            mean(&m.test),
+            by_attribute,
+            mean(&m.biographies),
+            first_position,
+            employer,
         ]
     }
 
-    fn figures(&self, _manifests: &[Manifest]) -> Vec<Figure> {
-        Vec::new()
+    fn figures(&self, manifests: &[Manifest]) -> Vec<Figure> {
+        let mut points = Vec::new();
+        let mut control = None;
+        for manifest in manifests {
+            let Some(probe) = measured(manifest).and_then(|m| m.probe) else {
+                continue;
+            };
+            let curve = |rows: &[Vec<f64>]| {
+                let at = |(k, row): (usize, &Vec<f64>)| (k as f64, row[EMPLOYER]);
+                rows.iter().enumerate().map(at).collect::<Vec<_>>()
+            };
+            points.push((manifest.label(), curve(&probe.trained)));
+            control.get_or_insert_with(|| curve(&probe.control));
+        }
+        let Some(control) = control else {
+            return Vec::new();
+        };
+        points.push(("untrained control".into(), control));
+        vec![Figure {
+            name: "p-probe-employer".into(),
+            title: "P-probe: the employer read off the hidden state before each value".into(),
+            x_label: "position: before the biography's k-th attribute value (0 = first)".into(),
+            y_label: "employer accuracy (test people)".into(),
+            points,
+            lines: Vec::new(),
+            axes: Axes::Linear,
+        }]
     }
 
     fn method(&self) -> &'static str {
@@ -192,6 +332,19 @@ impl Part for Part31 {
     }
 }
 
+/// The probes' control: the run's model shape, initialised from another seed, never trained.
+fn control_model(run: &Run, vocab: usize, device: &burn::prelude::Device) -> crate::model::Gpt {
+    /// Mixed into the training seed so that the control is not the run's own initialisation.
+    const CONTROL_SEED: u64 = 0x5031_C0A7;
+    crate::train::initialised(
+        &run.spec.model,
+        vocab,
+        run.spec.recipe.context,
+        run.spec.training_seed() ^ CONTROL_SEED,
+        device,
+    )
+}
+
 /// `<bos>` (the `<eos>` id, as in training) and `<pad>` of the bioS vocabulary.
 fn bos_and_pad() -> (u32, u32) {
     let vocab = &crate::data::bios::lexicon().vocab;
@@ -208,15 +361,16 @@ mod tests {
     #[test]
     fn answer_ranges_hold_the_persons_attribute_values() {
         let (seed, people) = (5, 30);
-        let everyone = sample_people(seed, people);
+        let everyone = sample_people(seed, people, None);
         let mut asked = vec![0; people];
         for split in [Split::Train, Split::Test] {
-            let (questions, attributes) = questions(people, split, seed);
+            let evaluation = questions(people, None, split, seed);
             let members: Vec<usize> = (0..people)
                 .filter(|&i| in_test_split(seed, i) == (split == Split::Test))
                 .collect();
-            assert_eq!(questions.len(), 6 * members.len());
-            for (i, (question, &attribute)) in questions.iter().zip(&attributes).enumerate() {
+            assert_eq!(evaluation.questions.len(), 6 * members.len());
+            let pairs = evaluation.questions.iter().zip(&evaluation.attributes);
+            for (i, (question, &attribute)) in pairs.enumerate() {
                 let person = members[i / 6];
                 assert_eq!(attribute, i % 6);
                 let mut value = Vec::new();

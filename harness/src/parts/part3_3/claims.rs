@@ -349,6 +349,7 @@ mod tests {
                 model: config,
                 recipe: toml::from_str("exposures = 1000\nbatch = 1\ncontext = 8\nlr = 1e-2")
                     .unwrap(),
+                from: None,
             },
             evaluation: Default::default(),
             data_sha256: None,
