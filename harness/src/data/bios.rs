@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 
 use super::augmentation::Augmentation;
 use super::names::{NameIndex, unique_names};
-use super::pools::{self, DAYS, FIRST_YEAR, GENDER, MONTHS, QUESTIONS, Template, YEARS};
+use super::pools::{
+    self, DAYS, FIRST_YEAR, GENDER, MONTHS, PART3_2_PHRASES, QUESTIONS, Template, YEARS,
+};
 use super::rng::{StreamKey, below, coin, index, shuffle};
 use super::vocab::Vocab;
 use super::{Doc, DocSource, SpanKind};
@@ -139,7 +141,8 @@ impl Lexicon {
             )
             .chain(["He She His Her 's , . Answer:"])
             .flat_map(|t| t.split("{V}")),
-        );
+        )
+        .extended(PART3_2_PHRASES);
         let encode_all = |items: &[&str]| items.iter().map(|s| vocab.encode(s)).collect::<Vec<_>>();
         let sentence = |t: &Template| Sentence {
             possessive: t.possessive,

@@ -18,6 +18,7 @@ pub mod pools;
 pub mod qa;
 pub mod rng;
 pub mod stream;
+pub mod tasks;
 pub mod vocab;
 
 use crate::spec::DatasetSpec;
@@ -31,6 +32,8 @@ pub enum SpanKind {
     /// The value of attribute `i` (bioS: index into [`pools::ATTRIBUTES`], or [`pools::GENDER`]
     /// for the first pronoun; bioD: the attribute number).
     Value(u16),
+    /// The answer of a Part 3.2 question (its hint included): trained on like a value.
+    Answer,
 }
 
 /// Half-open token range `start..end` inside a document.
@@ -128,6 +131,7 @@ pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
         DatasetSpec::Bios(s) => Box::new(bios::Bios::new(s, seed)),
         DatasetSpec::BiosQa(s) => Box::new(qa::BiosQa::new(s, seed)),
         DatasetSpec::BiosMixed(s) => Box::new(mixed::BiosMixed::new(s, seed)),
+        DatasetSpec::BiosTask(s) => Box::new(tasks::BiosTasks::new(s, seed)),
         DatasetSpec::Biod(s) => Box::new(biod::Biod::new(s, seed)),
         DatasetSpec::Cfg(s) => Box::new(cfg::corpus::CfgCorpus::new(s, seed)),
         DatasetSpec::Depo(s) => Box::new(depo::Depo::new(s, seed)),

@@ -148,6 +148,21 @@ pub const QUESTIONS: [(&str, &str); 6] = [
     ("In which city does", "work?"),
 ];
 
+/// Part 3.2's questions (arXiv:2309.14402, §3–§6) in our own wording, around names and values:
+/// partial retrieval `In which year was <name> born? Answer: <year>`; classification `Was <name>
+/// born in an even month? Answer: Yes`; comparison `Was <name> born in an earlier month than
+/// <name>? Answer: No`; inverse search `Who was born on <date>? Answer: <name>`. A hint (the
+/// paper's chain of thought) puts the months first: `Answer: October; Yes`.
+pub const PART3_2_PHRASES: [&str; 7] = [
+    "In which year was",
+    "born?",
+    "Was",
+    "born in an even month?",
+    "born in an earlier month than",
+    "Who was born on",
+    "Yes No ; ?",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,8 @@
 //! then a trailing possessive `'s` becomes the token `'s`. Detokenising joins tokens with single
 //! spaces except before those attaching tokens. So `Arby's, Inc.` is `Arby` `'s` `,` `Inc` `.`.
 //!
-//! Ids are stable: special tokens first, then every word of the closed vocabulary in byte order.
+//! Ids are stable: special tokens first, then every word of the closed vocabulary in byte order
+//! (and words a later extension added, after them in byte order: see [`Vocab::extended`]).
 //! A vocabulary is built from *all* strings a generator can emit, not from the data it happened to
 //! emit, so ids never depend on the seed or on N.
 
@@ -85,6 +86,19 @@ impl Vocab {
             .map(|(i, t)| (t.clone(), i as u32))
             .collect();
         Self { tokens, ids }
+    }
+
+    /// This vocabulary with the words of `texts` it lacks appended, in byte order: every
+    /// existing id stays, so data tokenised before the extension keeps its bytes.
+    pub fn extended<'a>(mut self, texts: impl IntoIterator<Item = &'a str>) -> Self {
+        let words: BTreeSet<&str> = texts.into_iter().flat_map(split_words).collect();
+        for word in words {
+            if !self.ids.contains_key(word) {
+                self.ids.insert(word.to_owned(), self.tokens.len() as u32);
+                self.tokens.push(word.to_owned());
+            }
+        }
+        self
     }
 
     pub fn len(&self) -> usize {

@@ -7,9 +7,11 @@
 //! in [`PARTS`] (see ARCHITECTURE.md).
 
 mod answers;
+mod bios_answers;
 mod least_squares;
 mod part1;
 mod part3_1;
+mod part3_2;
 mod part3_3;
 mod part4_1;
 
@@ -26,6 +28,7 @@ use crate::train::Trained;
 static PARTS: &[&dyn Part] = &[
     &part1::Part1,
     &part3_1::Part31,
+    &part3_2::Part32,
     &part3_3::Part33,
     &part4_1::Part41,
 ];

@@ -17,6 +17,8 @@ pub enum DatasetSpec {
     /// Part 3.1's mixed training: bioS biographies of every person and the questions about the
     /// `train` half, each window all biographies or all questions.
     BiosMixed(BiosMixedSpec),
+    /// Part 3.2's knowledge-manipulation questions about bioS people, one task and one split.
+    BiosTask(BiosTaskSpec),
     /// bioD(N, K, C, D, L, T): random attribute strings of tunable entropy (Part 3.3 Def. 2.2).
     Biod(BiodSpec),
     /// Sentences of one of Part 1's context-free grammars (Part 1 §2.1).
@@ -32,10 +34,11 @@ pub enum DatasetSpec {
 }
 
 /// The `generator` names, in the order of [`DatasetSpec`]'s variants.
-const GENERATORS: [&str; 9] = [
+const GENERATORS: [&str; 10] = [
     "bios",
     "bios-qa",
     "bios-mixed",
+    "bios-task",
     "biod",
     "cfg",
     "depo",
@@ -68,6 +71,7 @@ impl<'de> Deserialize<'de> for DatasetSpec {
             "bios" => variant(table).map(DatasetSpec::Bios),
             "bios-qa" => variant(table).map(DatasetSpec::BiosQa),
             "bios-mixed" => variant(table).map(DatasetSpec::BiosMixed),
+            "bios-task" => variant(table).map(DatasetSpec::BiosTask),
             "biod" => variant(table).map(DatasetSpec::Biod),
             "cfg" => variant(table).map(DatasetSpec::Cfg),
             "depo" => variant(table).map(DatasetSpec::Depo),
@@ -89,6 +93,7 @@ impl DatasetSpec {
             DatasetSpec::Bios(s) => &s.name,
             DatasetSpec::BiosQa(s) => &s.name,
             DatasetSpec::BiosMixed(s) => &s.name,
+            DatasetSpec::BiosTask(s) => &s.name,
             DatasetSpec::Biod(s) => &s.name,
             DatasetSpec::Cfg(s) => &s.name,
             DatasetSpec::Depo(s) => &s.name,
@@ -103,6 +108,7 @@ impl DatasetSpec {
             DatasetSpec::Bios(s) => s.sha256.as_ref(),
             DatasetSpec::BiosQa(s) => s.sha256.as_ref(),
             DatasetSpec::BiosMixed(s) => s.sha256.as_ref(),
+            DatasetSpec::BiosTask(s) => s.sha256.as_ref(),
             DatasetSpec::Biod(s) => s.sha256.as_ref(),
             DatasetSpec::Cfg(s) => s.sha256.as_ref(),
             DatasetSpec::Depo(s) => s.sha256.as_ref(),
@@ -179,6 +185,47 @@ impl BiosMixedSpec {
             entries: None,
             sha256: None,
         }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosTaskSpec {
+    pub name: String,
+    /// N: the same first N people as the suite's `bios` datasets.
+    pub people: usize,
+    /// As the `bios` dataset's `pools`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<PoolSizes>,
+    /// Which half of the people the questions are about.
+    pub split: Split,
+    pub task: Task,
+    /// Answers open with the months they follow from (`October; Yes`): the paper's chain of
+    /// thought. Only the month tasks have one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hints: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<StreamHashes>,
+}
+
+/// Part 3.2's tasks (arXiv:2309.14402), each a question per person of the split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Partial retrieval (§3): the birth year alone.
+    BirthYear,
+    /// Classification (§4): is the birth month even?
+    MonthParity,
+    /// Comparison (§5): was this person born in an earlier month than another of the split?
+    MonthRanking,
+    /// Inverse search (§6): the full name of whoever was born on a date.
+    InverseBirthDate,
+}
+
+impl Task {
+    /// Whether a hint can open the answer (the month tasks).
+    pub fn has_hint(self) -> bool {
+        matches!(self, Task::MonthParity | Task::MonthRanking)
     }
 }
 

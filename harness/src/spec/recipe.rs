@@ -91,7 +91,7 @@ impl Decay {
 pub enum LossMask {
     /// Every real token (documents and their `<eos>`), never padding.
     AllTokens,
-    /// Only the tokens of attribute values (answer-only loss for QA).
+    /// Only the tokens of attribute values and of Part 3.2's answers (answer-only loss for QA).
     ValuesOnly,
 }
 

@@ -53,6 +53,16 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                     positive(s.people as u64, &at("people"))?;
                     validate_pools(s.pools, &at)?;
                 }
+                DatasetSpec::BiosTask(s) => {
+                    positive(s.people as u64, &at("people"))?;
+                    validate_pools(s.pools, &at)?;
+                    if s.hints && !s.task.has_hint() {
+                        return Err(Invalid::field(
+                            at("hints"),
+                            "only the month tasks (`month-parity`, `month-ranking`) have hints",
+                        ));
+                    }
+                }
                 DatasetSpec::BiosMixed(s) => {
                     validate_bios(&s.biographies(), &at)?;
                     positive(u64::from(s.qa_copies), &at("qa_copies"))?;

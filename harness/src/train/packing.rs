@@ -263,7 +263,7 @@ impl<'a> Packer<'a> {
                         .doc
                         .spans
                         .iter()
-                        .filter(|s| matches!(s.kind, SpanKind::Value(_)))
+                        .filter(|s| matches!(s.kind, SpanKind::Value(_) | SpanKind::Answer))
                     {
                         mask[offset + span.start as usize - 1..offset + span.end as usize - 1]
                             .fill(1.0);

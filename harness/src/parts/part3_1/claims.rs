@@ -3,25 +3,32 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{SplitAccuracy, measured};
+use super::measured;
+use crate::parts::bios_answers::SplitAccuracy;
 use crate::parts::Estimate;
 use crate::run::Manifest;
-use crate::spec::Split;
+use crate::spec::{DatasetSpec, Split};
 
-/// `estimator = "..."` in a Part 3.1 claim, with its settings.
+/// `estimator = "..."` in a Part 3.1 claim, with its settings. Runs are picked by how they
+/// trained, never by dataset names (which differ between scales): mixed training, or
+/// pretraining on biographies with an augmentation (`single`, `multi5+permute`, …).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "estimator", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Estimator {
     /// QA accuracy on `split` (the mean over the six attributes) of the best run (by test
-    /// accuracy: the best learning rates, as the paper reports the best of its grid) among
-    /// those trained on, or finetuned from a model pretrained on, the dataset `trained_on`.
-    QaAccuracy { split: Split, trained_on: String },
-    /// Test QA accuracy of the best run for `better` minus that for `worse` (datasets as in
-    /// `qa-accuracy`): the gain of one kind of training data over another.
+    /// accuracy: the best learning rates, as the paper reports the best of its grid): mixed
+    /// training without `pretrained_on`, else the QA finetunings of models pretrained on
+    /// biographies with that augmentation.
+    QaAccuracy {
+        split: Split,
+        #[serde(default)]
+        pretrained_on: Option<String>,
+    },
+    /// Test QA accuracy after pretraining with augmentation `better` minus with `worse`.
     QaGain { better: String, worse: String },
     /// P-probe accuracy on `attribute` at `position` (0 = before the biography's first value)
-    /// of the model pretrained on `better` minus that of the model pretrained on `worse`, each
-    /// the best of its learning rates at that reading.
+    /// of the model pretrained with augmentation `better` minus with `worse`, each the best of
+    /// its learning rates at that reading.
     ProbeGain {
         attribute: Attribute,
         position: usize,
@@ -42,15 +49,21 @@ pub enum Attribute {
     CompanyCity,
 }
 
-/// The best P-probe reading at (`position`, `attribute`) among the runs pretrained on `dataset`.
+/// Whether `dataset` is biographies with `augmentation`.
+fn biographies_with(dataset: &DatasetSpec, augmentation: &str) -> bool {
+    matches!(dataset, DatasetSpec::Bios(b) if b.augmentation == augmentation)
+}
+
+/// The best P-probe reading at (`position`, `attribute`) among the runs pretrained with
+/// `augmentation`.
 fn best_probe<'a>(
     runs: &[&'a Manifest],
-    dataset: &str,
+    augmentation: &str,
     position: usize,
     attribute: Attribute,
 ) -> Option<(f64, &'a Manifest)> {
     runs.iter()
-        .filter(|m| m.spec.dataset.name() == dataset)
+        .filter(|m| biographies_with(&m.spec.dataset, augmentation))
         .filter_map(|m| {
             let probe = measured(m)?.probe?;
             Some((*probe.trained.get(position)?.get(attribute as usize)?, *m))
@@ -58,19 +71,21 @@ fn best_probe<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-/// The QA runs trained on (or pretrained on) `dataset`, best test accuracy first.
 type Best<'a> = (SplitAccuracy, SplitAccuracy, &'a Manifest);
 
-fn best_on<'a>(runs: &[&'a Manifest], dataset: &str) -> Option<Best<'a>> {
-    let on = |m: &Manifest| {
-        m.spec.dataset.name() == dataset
-            || m.spec
-                .from
-                .as_ref()
-                .is_some_and(|from| from.dataset.name() == dataset)
+/// The best QA run (by test accuracy) of mixed training (`None`) or finetuned from biographies
+/// with an augmentation.
+fn best_qa<'a>(runs: &[&'a Manifest], pretrained_on: Option<&str>) -> Option<Best<'a>> {
+    let picked = |m: &Manifest| match pretrained_on {
+        None => matches!(m.spec.dataset, DatasetSpec::BiosMixed(_)),
+        Some(augmentation) => m
+            .spec
+            .from
+            .as_ref()
+            .is_some_and(|from| biographies_with(&from.dataset, augmentation)),
     };
     runs.iter()
-        .filter(|m| on(m))
+        .filter(|m| picked(m))
         .filter_map(|m| {
             let measured = measured(m)?;
             Some((measured.train?, measured.test?, *m))
@@ -79,9 +94,15 @@ fn best_on<'a>(runs: &[&'a Manifest], dataset: &str) -> Option<Best<'a>> {
 }
 
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
-    let missing = |dataset: &str| Estimate::none(format!("no QA runs trained on `{dataset}`"));
+    let missing = |what: Option<&str>| match what {
+        None => Estimate::none("no mixed-training runs"),
+        Some(a) => Estimate::none(format!("no QA finetunings of a model pretrained on `{a}`")),
+    };
     match estimator {
-        Estimator::QaAccuracy { split, trained_on } => match best_on(runs, trained_on) {
+        Estimator::QaAccuracy {
+            split,
+            pretrained_on,
+        } => match best_qa(runs, pretrained_on.as_deref()) {
             Some((train, test, run)) => {
                 let accuracy = match split {
                     Split::Train => train,
@@ -89,16 +110,16 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
                 };
                 Estimate::of(accuracy.mean(), run.label())
             }
-            None => missing(trained_on),
+            None => missing(pretrained_on.as_deref()),
         },
         Estimator::QaGain { better, worse } => {
-            match (best_on(runs, better), best_on(runs, worse)) {
+            match (best_qa(runs, Some(better)), best_qa(runs, Some(worse))) {
                 (Some((_, high, a)), Some((_, low, b))) => Estimate::of(
                     high.mean() - low.mean(),
                     format!("{} − {}", a.label(), b.label()),
                 ),
-                (None, _) => missing(better),
-                (_, None) => missing(worse),
+                (None, _) => missing(Some(better)),
+                (_, None) => missing(Some(worse)),
             }
         }
         Estimator::ProbeGain {
@@ -107,13 +128,14 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
             better,
             worse,
         } => {
-            let probe = |dataset: &str| best_probe(runs, dataset, *position, *attribute);
+            let probe = |augmentation: &str| best_probe(runs, augmentation, *position, *attribute);
+            let none = |a: &str| Estimate::none(format!("no P-probe of a model pretrained on `{a}`"));
             match (probe(better), probe(worse)) {
                 (Some((high, a)), Some((low, b))) => {
                     Estimate::of(high - low, format!("{} − {}", a.label(), b.label()))
                 }
-                (None, _) => Estimate::none(format!("no P-probe of a run trained on `{better}`")),
-                (_, None) => Estimate::none(format!("no P-probe of a run trained on `{worse}`")),
+                (None, _) => none(better),
+                (_, None) => none(worse),
             }
         }
     }

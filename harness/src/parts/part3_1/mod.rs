@@ -11,35 +11,18 @@ use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::answers::{Question, answered};
+use super::bios_answers::{SplitAccuracy, biography_recall, bos_and_pad, questions};
 use super::{Estimate, Measured, Part};
+use crate::data::DocSource;
 use crate::data::bios::Bios;
 use crate::data::pools::ATTRIBUTES;
-use crate::data::qa::BiosQa;
-use crate::data::{Doc, DocSource, SpanKind};
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
-use crate::spec::{BiosQaSpec, Claim, DatasetSpec, Invalid, PoolSizes, Split, Suite};
+use crate::spec::{Claim, DatasetSpec, Invalid, Split, Suite};
 use crate::train::Trained;
 
-/// Exact-match answers about one split's people, per attribute (in [`ATTRIBUTES`] order).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SplitAccuracy {
-    pub correct: Vec<usize>,
-    pub questions: Vec<usize>,
-}
-
-impl SplitAccuracy {
-    /// Accuracy on attribute `a`.
-    pub fn of(&self, a: usize) -> f64 {
-        self.correct[a] as f64 / self.questions[a].max(1) as f64
-    }
-
-    /// The mean over attributes, as the paper's figures average them.
-    pub fn mean(&self) -> f64 {
-        (0..self.correct.len()).map(|a| self.of(a)).sum::<f64>() / self.correct.len() as f64
-    }
-}
+/// Scores per attribute: the six of bioS.
+const SIX: usize = ATTRIBUTES.len();
 
 /// What a Part 3.1 run measured: QA for runs that answer questions (mixed training, QA
 /// finetuning), recall of the biographies for pretraining runs.
@@ -64,69 +47,6 @@ fn measured(manifest: &Manifest) -> Option<Measurements> {
     super::measurements::<Measurements>(manifest)
 }
 
-/// Evaluation documents with one answer per attribute value they hold, and that attribute.
-#[derive(Default)]
-struct Asked {
-    questions: Vec<Question>,
-    attributes: Vec<usize>,
-}
-
-impl Asked {
-    /// Asks every attribute value of each document of `source` (indices `docs`).
-    fn from_values(source: &dyn DocSource, docs: impl Iterator<Item = u64>) -> Self {
-        let mut asked = Asked::default();
-        let mut doc = Doc::default();
-        for index in docs {
-            source.doc(index, &mut doc);
-            let mut question = Question {
-                tokens: doc.tokens.clone(),
-                answers: Vec::new(),
-            };
-            for span in &doc.spans {
-                // The gender's span (the first pronoun) is not one of the six attributes.
-                if let SpanKind::Value(attribute) = span.kind
-                    && usize::from(attribute) < ATTRIBUTES.len()
-                {
-                    question
-                        .answers
-                        .push(span.start as usize..span.end as usize);
-                    asked.attributes.push(usize::from(attribute));
-                }
-            }
-            asked.questions.push(question);
-        }
-        asked
-    }
-
-    /// Exact-match accuracy per attribute.
-    fn score(&self, model: &crate::model::Gpt, context: usize) -> SplitAccuracy {
-        let (bos, pad) = bos_and_pad();
-        let verdicts = answered(model, &self.questions, bos, pad, context);
-        let mut accuracy = SplitAccuracy {
-            correct: vec![0; ATTRIBUTES.len()],
-            questions: vec![0; ATTRIBUTES.len()],
-        };
-        for (verdict, &a) in verdicts.iter().flatten().zip(&self.attributes) {
-            accuracy.questions[a] += 1;
-            accuracy.correct[a] += usize::from(*verdict);
-        }
-        accuracy
-    }
-}
-
-/// The six questions about every person of `split`.
-fn questions(people: usize, pools: Option<PoolSizes>, split: Split, seed: u64) -> Asked {
-    let spec = BiosQaSpec {
-        name: "evaluation".into(),
-        people,
-        pools,
-        split,
-        sha256: None,
-    };
-    let source = BiosQa::new(&spec, seed);
-    Asked::from_values(&source, 0..source.num_docs())
-}
-
 /// The attribute Result 4 is read on (the paper's Fig. 5: the company name).
 const EMPLOYER: usize = 4;
 
@@ -138,7 +58,7 @@ impl Part for Part31 {
     }
 
     fn code_epoch(&self) -> u32 {
-        1
+        2
     }
 
     fn check(&self, suite: &Suite) -> Result<(), Invalid> {
@@ -158,7 +78,7 @@ impl Part for Part31 {
         let qa = |people, pools| {
             progress.set_length(2);
             let score = |split| {
-                let accuracy = questions(people, pools, split, seed).score(&trained.model, context);
+                let accuracy = questions(people, pools, split, seed).score(&trained.model, context, SIX);
                 progress.inc(1);
                 Some(accuracy)
             };
@@ -175,9 +95,7 @@ impl Part for Part31 {
             DatasetSpec::Bios(spec) => {
                 progress.set_length(2);
                 let source = Bios::new(spec, seed);
-                let first_biographies = 0..source.docs_per_entry();
-                let recall =
-                    Asked::from_values(&source, first_biographies).score(&trained.model, context);
+                let recall = biography_recall(&source, &trained.model, context);
                 progress.inc(1);
                 let control = control_model(run, source.vocab().len(), &trained.model.device());
                 let (bos, pad) = bos_and_pad();
@@ -343,42 +261,4 @@ fn control_model(run: &Run, vocab: usize, device: &burn::prelude::Device) -> cra
         run.spec.training_seed() ^ CONTROL_SEED,
         device,
     )
-}
-
-/// `<bos>` (the `<eos>` id, as in training) and `<pad>` of the bioS vocabulary.
-fn bos_and_pad() -> (u32, u32) {
-    let vocab = &crate::data::bios::lexicon().vocab;
-    (vocab.eos(), vocab.pad())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::bios::{in_test_split, lexicon, sample_people};
-
-    /// Each question's answer range holds exactly its person's attribute value, and the two
-    /// splits ask about every person once per attribute.
-    #[test]
-    fn answer_ranges_hold_the_persons_attribute_values() {
-        let (seed, people) = (5, 30);
-        let everyone = sample_people(seed, people, None);
-        let mut asked = vec![0; people];
-        for split in [Split::Train, Split::Test] {
-            let evaluation = questions(people, None, split, seed);
-            let members: Vec<usize> = (0..people)
-                .filter(|&i| in_test_split(seed, i) == (split == Split::Test))
-                .collect();
-            assert_eq!(evaluation.questions.len(), 6 * members.len());
-            let pairs = evaluation.questions.iter().zip(&evaluation.attributes);
-            for (i, (question, &attribute)) in pairs.enumerate() {
-                let person = members[i / 6];
-                assert_eq!(attribute, i % 6);
-                let mut value = Vec::new();
-                lexicon().push_value(&everyone[person], attribute, &mut value);
-                assert_eq!(question.tokens[question.answers[0].clone()], value[..]);
-                asked[person] += 1;
-            }
-        }
-        assert!(asked.iter().all(|&n| n == 6));
-    }
 }

@@ -209,7 +209,7 @@ pub fn measure(
                                 first += span_sum(*offset, span.start, span.start + chunk as u32);
                             }
                         }
-                        SpanKind::Value(_) => {}
+                        SpanKind::Value(_) | SpanKind::Answer => {}
                     }
                 }
             }

@@ -1,0 +1,161 @@
+//! Exact-match answers about bioS people, shared by Parts 3.1 and 3.2: the six questions about
+//! each person of a split, attribute values completed inside biographies, and Part 3.2's task
+//! answers, scored per attribute (one forward pass per document, [`answered`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::answers::{Question, answered};
+use crate::data::bios::Bios;
+use crate::data::pools::ATTRIBUTES;
+use crate::data::qa::BiosQa;
+use crate::data::{Doc, DocSource, SpanKind};
+use crate::model::Gpt;
+use crate::spec::{BiosQaSpec, PoolSizes, Split};
+
+/// Exact-match answers about one split's people, per attribute (in [`ATTRIBUTES`] order;
+/// one slot for a Part 3.2 task).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SplitAccuracy {
+    pub correct: Vec<usize>,
+    pub questions: Vec<usize>,
+}
+
+impl SplitAccuracy {
+    /// Accuracy on attribute `a`.
+    pub fn of(&self, a: usize) -> f64 {
+        self.correct[a] as f64 / self.questions[a].max(1) as f64
+    }
+
+    /// The mean over attributes, as the paper's figures average them.
+    pub fn mean(&self) -> f64 {
+        (0..self.correct.len()).map(|a| self.of(a)).sum::<f64>() / self.correct.len() as f64
+    }
+}
+
+/// Evaluation documents with one answer per attribute value they hold, and that attribute.
+#[derive(Default)]
+pub struct Asked {
+    questions: Vec<Question>,
+    attributes: Vec<usize>,
+}
+
+impl Asked {
+    /// Asks every attribute value of each document of `source` (indices `docs`).
+    pub fn from_values(source: &dyn DocSource, docs: impl Iterator<Item = u64>) -> Self {
+        let mut asked = Asked::default();
+        let mut doc = Doc::default();
+        for index in docs {
+            source.doc(index, &mut doc);
+            let mut question = Question {
+                tokens: doc.tokens.clone(),
+                answers: Vec::new(),
+            };
+            for span in &doc.spans {
+                // The gender's span (the first pronoun) is not one of the six attributes.
+                if let SpanKind::Value(attribute) = span.kind
+                    && usize::from(attribute) < ATTRIBUTES.len()
+                {
+                    question
+                        .answers
+                        .push(span.start as usize..span.end as usize);
+                    asked.attributes.push(usize::from(attribute));
+                }
+            }
+            asked.questions.push(question);
+        }
+        asked
+    }
+
+    /// Asks the answer of each document of `source` (Part 3.2's questions), as attribute 0.
+    pub fn from_answers(source: &dyn DocSource) -> Self {
+        let mut asked = Asked::default();
+        let mut doc = Doc::default();
+        for index in 0..source.num_docs() {
+            source.doc(index, &mut doc);
+            let answers: Vec<_> = doc
+                .spans
+                .iter()
+                .filter(|span| span.kind == SpanKind::Answer)
+                .map(|span| span.start as usize..span.end as usize)
+                .collect();
+            asked.attributes.extend(answers.iter().map(|_| 0));
+            asked.questions.push(Question {
+                tokens: doc.tokens.clone(),
+                answers,
+            });
+        }
+        asked
+    }
+
+    /// Exact-match accuracy per attribute (`slots` of them).
+    pub fn score(&self, model: &Gpt, context: usize, slots: usize) -> SplitAccuracy {
+        let (bos, pad) = bos_and_pad();
+        let verdicts = answered(model, &self.questions, bos, pad, context);
+        let mut accuracy = SplitAccuracy {
+            correct: vec![0; slots],
+            questions: vec![0; slots],
+        };
+        for (verdict, &a) in verdicts.iter().flatten().zip(&self.attributes) {
+            accuracy.questions[a] += 1;
+            accuracy.correct[a] += usize::from(*verdict);
+        }
+        accuracy
+    }
+}
+
+/// Every attribute value of each person's first biography, completed from the text before it:
+/// whether pretraining memorised the biographies.
+pub fn biography_recall(source: &Bios, model: &Gpt, context: usize) -> SplitAccuracy {
+    Asked::from_values(source, 0..source.docs_per_entry()).score(model, context, ATTRIBUTES.len())
+}
+
+/// The six questions about every person of `split`.
+pub fn questions(people: usize, pools: Option<PoolSizes>, split: Split, seed: u64) -> Asked {
+    let spec = BiosQaSpec {
+        name: "evaluation".into(),
+        people,
+        pools,
+        split,
+        sha256: None,
+    };
+    let source = BiosQa::new(&spec, seed);
+    Asked::from_values(&source, 0..source.num_docs())
+}
+
+/// `<bos>` (the `<eos>` id, as in training) and `<pad>` of the bioS vocabulary.
+pub fn bos_and_pad() -> (u32, u32) {
+    let vocab = &crate::data::bios::lexicon().vocab;
+    (vocab.eos(), vocab.pad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::bios::{in_test_split, lexicon, sample_people};
+
+    /// Each question's answer range holds exactly its person's attribute value, and the two
+    /// splits ask about every person once per attribute.
+    #[test]
+    fn answer_ranges_hold_the_persons_attribute_values() {
+        let (seed, people) = (5, 30);
+        let everyone = sample_people(seed, people, None);
+        let mut asked = vec![0; people];
+        for split in [Split::Train, Split::Test] {
+            let evaluation = questions(people, None, split, seed);
+            let members: Vec<usize> = (0..people)
+                .filter(|&i| in_test_split(seed, i) == (split == Split::Test))
+                .collect();
+            assert_eq!(evaluation.questions.len(), 6 * members.len());
+            let pairs = evaluation.questions.iter().zip(&evaluation.attributes);
+            for (i, (question, &attribute)) in pairs.enumerate() {
+                let person = members[i / 6];
+                assert_eq!(attribute, i % 6);
+                let mut value = Vec::new();
+                lexicon().push_value(&everyone[person], attribute, &mut value);
+                assert_eq!(question.tokens[question.answers[0].clone()], value[..]);
+                asked[person] += 1;
+            }
+        }
+        assert!(asked.iter().all(|&n| n == 6));
+    }
+}
