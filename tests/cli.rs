@@ -284,6 +284,60 @@ fn bad_part4_1_settings_are_rejected_naming_the_field() {
     }
 }
 
+/// Parts 3.1/3.2's settings: finetuning sweeps need their pretrained runs and the same context,
+/// LoRA only finetunes, hints only exist for the month tasks, pools stay within the published
+/// ones.
+#[test]
+fn bad_part3_knowledge_settings_are_rejected_naming_the_field() {
+    let part3_1 = fs::read_to_string(repo().join("suites/part3.1/v1.toml")).unwrap();
+    let part3_2 = fs::read_to_string(repo().join("suites/part3.2/v1.toml")).unwrap();
+    let cases = [
+        (
+            &part3_1,
+            "from = { dataset = \"bios-n100-single\", recipes = [\"r30\"] }",
+            "from = { dataset = \"bios-n100-single\", recipes = [\"finetune\"] }",
+            "smoke.sweeps[3].from",
+        ),
+        (
+            &part3_1,
+            "dataset = \"bios-n100-single\"\nmodels = [\"rotary-1l-d32\"]\nrecipes = [\"r30\"]",
+            "dataset = \"bios-n100-single\"\nmodels = [\"rotary-1l-d32\"]\nrecipes = [\"r30\", \"lora\"]",
+            "smoke.sweeps[1].recipes",
+        ),
+        (
+            &part3_1,
+            "exposures = 10\nbatch = 16\ncontext = 128",
+            "exposures = 10\nbatch = 16\ncontext = 64",
+            "smoke.sweeps[3].recipes",
+        ),
+        (
+            &part3_1,
+            "companies = 20 }",
+            "companies = 300 }",
+            "smoke.datasets[0].pools.companies",
+        ),
+        (
+            &part3_2,
+            "task = \"birth-year\"",
+            "task = \"birth-year\"\nhints = true",
+            "smoke.datasets[2].hints",
+        ),
+        (
+            &part3_1,
+            "lora = { rank = 8,",
+            "lora = { rank = 0,",
+            "smoke.recipes.lora.lora.rank",
+        ),
+    ];
+    for (text, good, bad, field) in cases {
+        assert!(text.contains(good), "{good}");
+        let (status, stderr, _file, _dir) = data_on(&text.replacen(good, bad, 1));
+        assert_eq!(status, 2, "{bad}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(field), "expected `{field}` in: {stderr}");
+    }
+}
+
 #[test]
 fn unknown_part_scale_and_unwritable_output_are_clear_errors() {
     plm()

@@ -63,7 +63,7 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     let spawn = || {
         std::process::Command::new(assert_cmd::cargo_bin!("plm"))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-            .args(["reproduce", "part3", "--scale", "smoke", "--out"])
+            .args(["reproduce", "part3.3", "--scale", "smoke", "--out"])
             .arg(artifacts.path())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -82,10 +82,19 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
         );
         waited.push(String::from_utf8_lossy(&output.stdout).to_string());
     }
-    // `part3` is every Part 3 suite: Part 3.1's one smoke run and Part 3.3's five.
+    // Each process reports every run of Part 3.3's five, trained or waited for.
     let trained = |stdout: &str| stdout.lines().filter(|l| l.starts_with('[')).count();
-    assert_eq!(trained(&waited[0]), 6, "{}", waited[0]);
-    assert_eq!(trained(&waited[1]), 6, "{}", waited[1]);
+    assert_eq!(trained(&waited[0]), 5, "{}", waited[0]);
+    assert_eq!(trained(&waited[1]), 5, "{}", waited[1]);
+    // `part3` (what the README's main command reproduces) is every Part 3 suite.
+    let planned = run(&["plan", "part3", "--scale", "smoke"]);
+    let planned = String::from_utf8_lossy(&planned.stdout);
+    for suite in ["part3.1 v1", "part3.2 v1", "part3.3 v2"] {
+        assert!(
+            planned.contains(&format!("{suite} scale smoke")),
+            "{planned}"
+        );
+    }
 
     let scale = artifacts.path().join("part3.3/smoke");
     let summary = json(&scale.join("summary.json"));
@@ -372,4 +381,80 @@ fn part3_1_smoke_scale_scores_both_halves_per_attribute() {
     }
     // The smoke scale's 100 people, split in two.
     assert_eq!(people, 100);
+
+    // Pretrained runs are probed at the six positions for the six attributes, beside their
+    // control; finetunings name the run they started from and answer both halves.
+    let mut kinds = (0, 0);
+    for run in plan.as_array().unwrap() {
+        let id = run["id"].as_str().unwrap();
+        let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
+        let measured = &manifest["measurements"];
+        if let Some(probe) = measured.get("probe") {
+            kinds.0 += 1;
+            for curves in [&probe["trained"], &probe["control"]] {
+                let rows = curves.as_array().unwrap();
+                assert_eq!(rows.len(), 6);
+                assert!(rows.iter().all(|r| r.as_array().unwrap().len() == 6));
+            }
+            assert_eq!(
+                probe["fitted_people"].as_u64().unwrap() + probe["scored_people"].as_u64().unwrap(),
+                100
+            );
+        }
+        if let Some(from) = manifest["spec"].get("from") {
+            kinds.1 += 1;
+            assert_eq!(from["dataset"]["generator"], "bios");
+            assert!(measured["test"]["questions"].is_array());
+        }
+    }
+    assert_eq!(
+        kinds,
+        (2, 4),
+        "two pretrainings, four finetunings (full and LoRA)"
+    );
+}
+
+/// Part 3.2 through the same pipeline: every task is finetuned from the pretrained run and
+/// scored on both halves, one answer per question.
+#[test]
+fn part3_2_smoke_scale_scores_every_task_on_both_halves() {
+    let (_artifacts, scale) = reproduce_smoke("part3.2");
+    let plan = json(&scale.join("plan.json"));
+    let mut tasks = Vec::new();
+    for run in plan.as_array().unwrap() {
+        let id = run["id"].as_str().unwrap();
+        let manifest = json(&scale.join("runs").join(id).join("manifest.json"));
+        let dataset = &manifest["spec"]["dataset"];
+        if dataset["generator"] != "bios-task" {
+            continue;
+        }
+        tasks.push(format!(
+            "{}{}",
+            dataset["task"].as_str().unwrap(),
+            if dataset["hints"] == true {
+                "+hints"
+            } else {
+                ""
+            }
+        ));
+        for split in ["train", "test"] {
+            let questions = manifest["measurements"][split]["questions"]
+                .as_array()
+                .unwrap();
+            assert_eq!(questions.len(), 1, "one answer slot per task");
+            assert!(questions[0].as_u64().unwrap() > 10);
+        }
+    }
+    tasks.sort();
+    assert_eq!(
+        tasks,
+        [
+            "birth-year",
+            "inverse-birth-date",
+            "month-parity",
+            "month-parity+hints",
+            "month-ranking",
+            "month-ranking+hints"
+        ]
+    );
 }

@@ -147,7 +147,8 @@ impl DocSource for BiosTasks {
                 let other = &self.members[self.partners[member]].1;
                 doc.tokens.extend_from_slice(&p.was);
                 lexicon.push_name(person, &mut doc.tokens);
-                doc.tokens.extend_from_slice(&p.born_in_an_earlier_month_than);
+                doc.tokens
+                    .extend_from_slice(&p.born_in_an_earlier_month_than);
                 lexicon.push_name(other, &mut doc.tokens);
                 doc.tokens.push(p.question_mark);
                 if self.hints {
@@ -223,7 +224,11 @@ mod tests {
                     let other = &ranking.members[ranking.partners[m]].1;
                     assert_ne!(ranking.partners[m], m, "a partner is someone else");
                     let (_, answer) = text(&ranking, m as u64);
-                    let verdict = if person.birth.0 < other.birth.0 { "Yes" } else { "No" };
+                    let verdict = if person.birth.0 < other.birth.0 {
+                        "Yes"
+                    } else {
+                        "No"
+                    };
                     assert!(answer.ends_with(verdict), "{answer}");
                     if hints {
                         let other_month = months[other.birth.0 as usize];
@@ -233,7 +238,10 @@ mod tests {
                     let (question, answer) = text(&year, m as u64);
                     let first_year = crate::data::pools::FIRST_YEAR;
                     assert_eq!(answer, (first_year + u32::from(person.birth.2)).to_string());
-                    assert!(question.ends_with(&format!("Answer: {answer}.")), "{question}");
+                    assert!(
+                        question.ends_with(&format!("Answer: {answer}.")),
+                        "{question}"
+                    );
                 }
                 assert_eq!(parity.members.len(), year.members.len());
             }
@@ -255,7 +263,10 @@ mod tests {
             let mut name = Vec::new();
             lexicon().push_name(person, &mut name);
             assert_eq!(answer, vocab.decode(&name));
-            assert!(question.contains(&vocab.decode(&date(person))), "{question}");
+            assert!(
+                question.contains(&vocab.decode(&date(person))),
+                "{question}"
+            );
         }
         let dropped = parity.members.len() - inverse.members.len();
         let sharing = parity

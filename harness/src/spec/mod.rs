@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 pub use claim::Claim;
 pub use dataset::{
-    BiodSpec, BiosMixedSpec, BiosQaSpec, BiosSpec, BiosTaskSpec, BrevoSpec, CfgSpec, CopySpec, DatasetSpec,
-    DepoSpec, ManoSpec, PoolSizes, Split, StreamHashes, Task,
+    BiodSpec, BiosMixedSpec, BiosQaSpec, BiosSpec, BiosTaskSpec, BrevoSpec, CfgSpec, CopySpec,
+    DatasetSpec, DepoSpec, ManoSpec, PoolSizes, Split, StreamHashes, Task,
 };
 pub use error::{Invalid, InvalidFile, one_line};
 pub use evaluation::{Evaluation, GrammarEval};

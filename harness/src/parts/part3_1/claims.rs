@@ -4,8 +4,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::measured;
-use crate::parts::bios_answers::SplitAccuracy;
 use crate::parts::Estimate;
+use crate::parts::bios_answers::SplitAccuracy;
 use crate::run::Manifest;
 use crate::spec::{DatasetSpec, Split};
 
@@ -129,7 +129,8 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
             worse,
         } => {
             let probe = |augmentation: &str| best_probe(runs, augmentation, *position, *attribute);
-            let none = |a: &str| Estimate::none(format!("no P-probe of a model pretrained on `{a}`"));
+            let none =
+                |a: &str| Estimate::none(format!("no P-probe of a model pretrained on `{a}`"));
             match (probe(better), probe(worse)) {
                 (Some((high, a)), Some((low, b))) => {
                     Estimate::of(high - low, format!("{} − {}", a.label(), b.label()))

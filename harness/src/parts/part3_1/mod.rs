@@ -78,7 +78,8 @@ impl Part for Part31 {
         let qa = |people, pools| {
             progress.set_length(2);
             let score = |split| {
-                let accuracy = questions(people, pools, split, seed).score(&trained.model, context, SIX);
+                let accuracy =
+                    questions(people, pools, split, seed).score(&trained.model, context, SIX);
                 progress.inc(1);
                 Some(accuracy)
             };

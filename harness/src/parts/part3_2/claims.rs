@@ -56,16 +56,17 @@ fn of_split(train: SplitAccuracy, test: SplitAccuracy, split: Split) -> SplitAcc
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
     let missing = |what: String| Estimate::none(format!("no {what} runs"));
     match *estimator {
-        Estimator::TaskAccuracy { task, hints, split } => {
-            match best(runs, on_task(task, hints)) {
-                Some((train, test, run)) => {
-                    Estimate::of(of_split(train, test, split).mean(), run.label())
-                }
-                None => missing(format!("{task:?} (hints {hints})")),
+        Estimator::TaskAccuracy { task, hints, split } => match best(runs, on_task(task, hints)) {
+            Some((train, test, run)) => {
+                Estimate::of(of_split(train, test, split).mean(), run.label())
             }
-        }
+            None => missing(format!("{task:?} (hints {hints})")),
+        },
         Estimator::HintGain { task } => {
-            match (best(runs, on_task(task, true)), best(runs, on_task(task, false))) {
+            match (
+                best(runs, on_task(task, true)),
+                best(runs, on_task(task, false)),
+            ) {
                 (Some((_, with, a)), Some((_, without, b))) => Estimate::of(
                     with.mean() - without.mean(),
                     format!("{} − {}", a.label(), b.label()),

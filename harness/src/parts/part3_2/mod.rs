@@ -137,10 +137,13 @@ impl Part for Part32 {
         };
         let task = match &manifest.spec.dataset {
             DatasetSpec::BiosTask(t) => {
-                let name = serde_json::to_value(t.task).map_or(String::new(), |v| {
-                    v.as_str().unwrap_or_default().to_owned()
-                });
-                if t.hints { format!("{name}, with hints") } else { name }
+                let name = serde_json::to_value(t.task)
+                    .map_or(String::new(), |v| v.as_str().unwrap_or_default().to_owned());
+                if t.hints {
+                    format!("{name}, with hints")
+                } else {
+                    name
+                }
             }
             DatasetSpec::BiosQa(_) => "forward retrieval (six questions)".into(),
             _ => "pretraining".into(),
