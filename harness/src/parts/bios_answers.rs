@@ -2,6 +2,7 @@
 //! each person of a split, attribute values completed inside biographies, and Part 3.2's task
 //! answers, scored per attribute (one forward pass per document, [`answered`]).
 
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::answers::{Question, answered};
@@ -10,6 +11,7 @@ use crate::data::pools::ATTRIBUTES;
 use crate::data::qa::BiosQa;
 use crate::data::{Doc, DocSource, SpanKind};
 use crate::model::Gpt;
+use crate::run::Manifest;
 use crate::spec::{BiosQaSpec, PoolSizes, Split};
 
 /// Exact-match answers about one split's people, per attribute (in [`ATTRIBUTES`] order;
@@ -30,6 +32,120 @@ impl SplitAccuracy {
     pub fn mean(&self) -> f64 {
         (0..self.correct.len()).map(|a| self.of(a)).sum::<f64>() / self.correct.len() as f64
     }
+}
+
+/// What a bioS run answered: the questions about both halves of the people (runs that train on
+/// questions), or its own biographies (pretraining). Parts 3.1 and 3.2 store it in manifests.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Answered {
+    /// The people whose questions were trained on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train: Option<SplitAccuracy>,
+    /// The others: out-of-distribution answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<SplitAccuracy>,
+    /// Pretraining: each attribute value of every person's first biography, completed from the
+    /// text before it (whether the biographies were memorised at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biographies: Option<SplitAccuracy>,
+}
+
+impl Answered {
+    /// `score` of the train half, then of the test half, ticking `progress` (2 units).
+    pub fn on_both_halves(score: impl Fn(Split) -> SplitAccuracy, progress: &ProgressBar) -> Self {
+        progress.set_length(2);
+        let half = |split| {
+            let accuracy = score(split);
+            progress.inc(1);
+            Some(accuracy)
+        };
+        Answered {
+            train: half(Split::Train),
+            test: half(Split::Test),
+            biographies: None,
+        }
+    }
+
+    /// The one-line summary `plm reproduce` prints.
+    pub fn brief(&self) -> String {
+        match self {
+            Answered {
+                train: Some(train),
+                test: Some(test),
+                ..
+            } => format!(
+                "accuracy train {:.3}, test {:.3}",
+                train.mean(),
+                test.mean()
+            ),
+            Answered {
+                biographies: Some(recall),
+                ..
+            } => format!("biography values recalled {:.3}", recall.mean()),
+            _ => "nothing answered".into(),
+        }
+    }
+
+    /// Report cells: train and test means, the test half per attribute (six-question runs),
+    /// the biographies' recall.
+    pub fn cells(&self) -> [String; 4] {
+        let mean = |a: &Option<SplitAccuracy>| {
+            a.as_ref()
+                .map_or("—".into(), |a| format!("{:.3}", a.mean()))
+        };
+        let by_attribute = match &self.test {
+            Some(test) if test.correct.len() == ATTRIBUTES.len() => {
+                let each: Vec<String> = ATTRIBUTES
+                    .iter()
+                    .enumerate()
+                    .map(|(a, name)| format!("{name} {:.2}", test.of(a)))
+                    .collect();
+                each.join(" · ")
+            }
+            _ => "—".into(),
+        };
+        [
+            mean(&self.train),
+            mean(&self.test),
+            by_attribute,
+            mean(&self.biographies),
+        ]
+    }
+}
+
+/// A finished run's answers on both halves.
+pub struct Halves<'a> {
+    pub train: SplitAccuracy,
+    pub test: SplitAccuracy,
+    pub run: &'a Manifest,
+}
+
+impl Halves<'_> {
+    pub fn of(&self, split: Split) -> &SplitAccuracy {
+        match split {
+            Split::Train => &self.train,
+            Split::Test => &self.test,
+        }
+    }
+}
+
+/// Among the runs `pick` accepts, the one with the best mean test accuracy (the best learning
+/// rates, as the papers report the best of their grids).
+pub fn best_on_test<'a>(
+    runs: &[&'a Manifest],
+    pick: impl Fn(&Manifest) -> bool,
+) -> Option<Halves<'a>> {
+    runs.iter()
+        .filter(|m| pick(m))
+        .filter_map(|m| {
+            let answered = super::measurements::<Answered>(m)?;
+            Some(Halves {
+                train: answered.train?,
+                test: answered.test?,
+                run: *m,
+            })
+        })
+        .max_by(|a, b| a.test.mean().total_cmp(&b.test.mean()))
 }
 
 /// Evaluation documents with one answer per attribute value they hold, and that attribute.

@@ -8,7 +8,7 @@
 
 mod answers;
 mod bios_answers;
-mod least_squares;
+mod linear_probe;
 mod part1;
 mod part3_1;
 mod part3_2;

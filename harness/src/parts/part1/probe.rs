@@ -17,7 +17,7 @@ use super::grammar::bos_batch;
 use crate::data::cfg::corpus::CfgCorpus;
 use crate::data::cfg::parse::Parsed;
 use crate::model::Gpt;
-use crate::parts::least_squares::least_squares;
+use crate::parts::linear_probe::{feature_row, hidden_values, least_squares};
 
 /// Sentences run through a model at once.
 const BATCH: usize = 32;
@@ -79,19 +79,10 @@ fn features(model: &Gpt, corpus: &CfgCorpus, sentences: &[Parsed]) -> Vec<Vec<f6
     for group in sentences.chunks(BATCH) {
         let width = 1 + group.iter().map(|p| p.terminals.len()).max().unwrap_or(0);
         let terminals: Vec<&[u32]> = group.iter().map(|p| p.terminals.as_slice()).collect();
-        let hidden = model.hidden_states(bos_batch(model, corpus, &terminals, width));
-        let d = hidden.dims()[2];
-        let values: Vec<f32> = hidden
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 hidden states");
+        let (values, d) = hidden_values(model, bos_batch(model, corpus, &terminals, width));
         for (r, sentence) in group.iter().enumerate() {
             for i in 0..sentence.terminals.len() {
-                let at = (r * width + i + 1) * d;
-                let mut row: Vec<f64> = values[at..at + d].iter().map(|&v| f64::from(v)).collect();
-                row.push(1.0);
-                rows.push(row);
+                rows.push(feature_row(&values, (r * width + i + 1) * d, d));
             }
         }
     }

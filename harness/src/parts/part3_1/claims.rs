@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::measured;
 use crate::parts::Estimate;
-use crate::parts::bios_answers::SplitAccuracy;
+use crate::parts::bios_answers::{Halves, best_on_test};
 use crate::run::Manifest;
 use crate::spec::{DatasetSpec, Split};
 
@@ -71,26 +71,17 @@ fn best_probe<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-type Best<'a> = (SplitAccuracy, SplitAccuracy, &'a Manifest);
-
 /// The best QA run (by test accuracy) of mixed training (`None`) or finetuned from biographies
 /// with an augmentation.
-fn best_qa<'a>(runs: &[&'a Manifest], pretrained_on: Option<&str>) -> Option<Best<'a>> {
-    let picked = |m: &Manifest| match pretrained_on {
+fn best_qa<'a>(runs: &[&'a Manifest], pretrained_on: Option<&str>) -> Option<Halves<'a>> {
+    best_on_test(runs, |m| match pretrained_on {
         None => matches!(m.spec.dataset, DatasetSpec::BiosMixed(_)),
         Some(augmentation) => m
             .spec
             .from
             .as_ref()
             .is_some_and(|from| biographies_with(&from.dataset, augmentation)),
-    };
-    runs.iter()
-        .filter(|m| picked(m))
-        .filter_map(|m| {
-            let measured = measured(m)?;
-            Some((measured.train?, measured.test?, *m))
-        })
-        .max_by(|a, b| a.1.mean().total_cmp(&b.1.mean()))
+    })
 }
 
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
@@ -103,20 +94,14 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
             split,
             pretrained_on,
         } => match best_qa(runs, pretrained_on.as_deref()) {
-            Some((train, test, run)) => {
-                let accuracy = match split {
-                    Split::Train => train,
-                    Split::Test => test,
-                };
-                Estimate::of(accuracy.mean(), run.label())
-            }
+            Some(best) => Estimate::of(best.of(*split).mean(), best.run.label()),
             None => missing(pretrained_on.as_deref()),
         },
         Estimator::QaGain { better, worse } => {
             match (best_qa(runs, Some(better)), best_qa(runs, Some(worse))) {
-                (Some((_, high, a)), Some((_, low, b))) => Estimate::of(
-                    high.mean() - low.mean(),
-                    format!("{} − {}", a.label(), b.label()),
+                (Some(high), Some(low)) => Estimate::of(
+                    high.test.mean() - low.test.mean(),
+                    format!("{} − {}", high.run.label(), low.run.label()),
                 ),
                 (None, _) => missing(Some(better)),
                 (_, None) => missing(Some(worse)),

@@ -11,33 +11,25 @@ use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::bios_answers::{SplitAccuracy, biography_recall, bos_and_pad, questions};
+use super::bios_answers::{Answered, biography_recall, bos_and_pad, questions};
 use super::{Estimate, Measured, Part};
 use crate::data::DocSource;
 use crate::data::bios::Bios;
 use crate::data::pools::ATTRIBUTES;
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
-use crate::spec::{Claim, DatasetSpec, Invalid, Split, Suite};
+use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
 
 /// Scores per attribute: the six of bioS.
 const SIX: usize = ATTRIBUTES.len();
 
-/// What a Part 3.1 run measured: QA for runs that answer questions (mixed training, QA
-/// finetuning), recall of the biographies for pretraining runs.
+/// What a Part 3.1 run measured: the answers (QA on both halves for mixed training and QA
+/// finetuning; recall of the biographies for pretraining) and a pretraining's P-probes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Measurements {
-    /// The people whose questions were trained on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub train: Option<SplitAccuracy>,
-    /// The others: out-of-distribution extraction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<SplitAccuracy>,
-    /// Pretraining: each attribute value of every person's first biography, completed from the
-    /// text before it (whether the biographies were memorised at all).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub biographies: Option<SplitAccuracy>,
+    #[serde(flatten)]
+    pub answered: Answered,
     /// Pretraining: P-probe accuracies by position, the model and its untrained control.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<probe::ProbeCurves>,
@@ -73,22 +65,13 @@ impl Part for Part31 {
     }
 
     fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
-        let context = run.spec.recipe.context;
-        let seed = run.spec.seed;
-        let qa = |people, pools| {
-            progress.set_length(2);
-            let score = |split| {
-                let accuracy =
-                    questions(people, pools, split, seed).score(&trained.model, context, SIX);
-                progress.inc(1);
-                Some(accuracy)
-            };
-            Measurements {
-                train: score(Split::Train),
-                test: score(Split::Test),
-                biographies: None,
-                probe: None,
-            }
+        let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
+        let qa = |people, pools| Measurements {
+            answered: Answered::on_both_halves(
+                |split| questions(people, pools, split, seed).score(model, context, SIX),
+                progress,
+            ),
+            probe: None,
         };
         let measurements = match &run.spec.dataset {
             DatasetSpec::BiosMixed(spec) => qa(spec.people, spec.pools),
@@ -96,16 +79,17 @@ impl Part for Part31 {
             DatasetSpec::Bios(spec) => {
                 progress.set_length(2);
                 let source = Bios::new(spec, seed);
-                let recall = biography_recall(&source, &trained.model, context);
+                let recall = biography_recall(&source, model, context);
                 progress.inc(1);
-                let control = control_model(run, source.vocab().len(), &trained.model.device());
+                let control = control_model(run, source.vocab().len(), &model.device());
                 let (bos, pad) = bos_and_pad();
-                let probe = probe::measure(&trained.model, &control, &source, seed, bos, pad);
+                let probe = probe::measure(model, &control, &source, seed, bos, pad);
                 progress.inc(1);
                 Measurements {
-                    train: None,
-                    test: None,
-                    biographies: Some(recall),
+                    answered: Answered {
+                        biographies: Some(recall),
+                        ..Answered::default()
+                    },
                     probe: Some(probe),
                 }
             }
@@ -119,25 +103,8 @@ impl Part for Part31 {
 
     fn brief(&self, manifest: &Manifest) -> String {
         match measured(manifest) {
-            Some(Measurements {
-                train: Some(train),
-                test: Some(test),
-                ..
-            }) => format!(
-                "P {} QA accuracy train {:.3}, test {:.3}",
-                manifest.parameters,
-                train.mean(),
-                test.mean()
-            ),
-            Some(Measurements {
-                biographies: Some(recall),
-                ..
-            }) => format!(
-                "P {} biography values recalled {:.3}",
-                manifest.parameters,
-                recall.mean()
-            ),
-            _ => "no Part 3.1 measurements".into(),
+            Some(m) => format!("P {} {}", manifest.parameters, m.answered.brief()),
+            None => "no Part 3.1 measurements".into(),
         }
     }
 
@@ -157,18 +124,6 @@ impl Part for Part31 {
         let Some(m) = measured(manifest) else {
             return vec!["—".into(); self.columns().len()];
         };
-        let mean = |a: &Option<SplitAccuracy>| {
-            a.as_ref()
-                .map_or("—".into(), |a| format!("{:.3}", a.mean()))
-        };
-        let by_attribute = m.test.as_ref().map_or("—".into(), |test| {
-            let each: Vec<String> = ATTRIBUTES
-                .iter()
-                .enumerate()
-                .map(|(a, name)| format!("{name} {:.2}", test.of(a)))
-                .collect();
-            each.join(" · ")
-        });
         let started_from = manifest
             .spec
             .from
@@ -190,15 +145,10 @@ impl Part for Part31 {
                     .collect();
                 (first.join(" · "), by_position.join(" "))
             });
-        vec![
-            started_from,
-            mean(&m.train),
-            mean(&m.test),
-            by_attribute,
-            mean(&m.biographies),
-            first_position,
-            employer,
-        ]
+        std::iter::once(started_from)
+            .chain(m.answered.cells())
+            .chain([first_position, employer])
+            .collect()
     }
 
     fn figures(&self, manifests: &[Manifest]) -> Vec<Figure> {

@@ -24,7 +24,7 @@ use crate::data::bios::in_test_split;
 use crate::data::pools::ATTRIBUTES;
 use crate::data::{Doc, DocSource, SpanKind};
 use crate::model::Gpt;
-use crate::parts::least_squares::least_squares;
+use crate::parts::linear_probe::{feature_row, hidden_values, least_squares};
 
 /// Biographies run through a model at once.
 const BATCH: usize = 32;
@@ -145,24 +145,12 @@ fn features(model: &Gpt, probed: &[Probed], pad: u32) -> Vec<Vec<Vec<f64>>> {
             TensorData::new(ids, [group.len(), width]),
             &model.device(),
         );
-        let hidden = model.hidden_states(input);
-        let d = hidden.dims()[2];
-        let values: Vec<f32> = hidden
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 hidden states");
+        let (values, d) = hidden_values(model, input);
         for (r, p) in group.iter().enumerate() {
             let rows = p
                 .reads
                 .iter()
-                .map(|&(position, _)| {
-                    let at = (r * width + position) * d;
-                    let mut row: Vec<f64> =
-                        values[at..at + d].iter().map(|&v| f64::from(v)).collect();
-                    row.push(1.0);
-                    row
-                })
+                .map(|&(position, _)| feature_row(&values, (r * width + position) * d, d))
                 .collect();
             out.push(rows);
         }

@@ -4,9 +4,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::measured;
 use crate::parts::Estimate;
-use crate::parts::bios_answers::SplitAccuracy;
+use crate::parts::bios_answers::best_on_test;
 use crate::run::Manifest;
 use crate::spec::{DatasetSpec, Split, Task};
 
@@ -28,56 +27,36 @@ pub enum Estimator {
     RetrievalAccuracy { attribute: usize, split: Split },
 }
 
-/// The best run (by mean test accuracy) among those `pick` accepts, with its accuracies.
-fn best<'a>(
-    runs: &[&'a Manifest],
-    pick: impl Fn(&DatasetSpec) -> bool,
-) -> Option<(SplitAccuracy, SplitAccuracy, &'a Manifest)> {
-    runs.iter()
-        .filter(|m| pick(&m.spec.dataset))
-        .filter_map(|m| {
-            let measured = measured(m)?;
-            Some((measured.train?, measured.test?, *m))
-        })
-        .max_by(|a, b| a.1.mean().total_cmp(&b.1.mean()))
-}
-
-fn on_task(task: Task, hints: bool) -> impl Fn(&DatasetSpec) -> bool {
-    move |d| matches!(d, DatasetSpec::BiosTask(t) if t.task == task && t.hints == hints)
-}
-
-fn of_split(train: SplitAccuracy, test: SplitAccuracy, split: Split) -> SplitAccuracy {
-    match split {
-        Split::Train => train,
-        Split::Test => test,
-    }
+fn on_task(task: Task, hints: bool) -> impl Fn(&Manifest) -> bool {
+    move |m| matches!(&m.spec.dataset, DatasetSpec::BiosTask(t) if t.task == task && t.hints == hints)
 }
 
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
     let missing = |what: String| Estimate::none(format!("no {what} runs"));
     match *estimator {
-        Estimator::TaskAccuracy { task, hints, split } => match best(runs, on_task(task, hints)) {
-            Some((train, test, run)) => {
-                Estimate::of(of_split(train, test, split).mean(), run.label())
+        Estimator::TaskAccuracy { task, hints, split } => {
+            match best_on_test(runs, on_task(task, hints)) {
+                Some(best) => Estimate::of(best.of(split).mean(), best.run.label()),
+                None => missing(format!("{task:?} (hints {hints})")),
             }
-            None => missing(format!("{task:?} (hints {hints})")),
-        },
+        }
         Estimator::HintGain { task } => {
-            match (
-                best(runs, on_task(task, true)),
-                best(runs, on_task(task, false)),
-            ) {
-                (Some((_, with, a)), Some((_, without, b))) => Estimate::of(
-                    with.mean() - without.mean(),
-                    format!("{} − {}", a.label(), b.label()),
+            let (with, without) = (
+                best_on_test(runs, on_task(task, true)),
+                best_on_test(runs, on_task(task, false)),
+            );
+            match (with, without) {
+                (Some(a), Some(b)) => Estimate::of(
+                    a.test.mean() - b.test.mean(),
+                    format!("{} − {}", a.run.label(), b.run.label()),
                 ),
                 _ => missing(format!("{task:?} with and without hints")),
             }
         }
         Estimator::RetrievalAccuracy { attribute, split } => {
-            match best(runs, |d| matches!(d, DatasetSpec::BiosQa(_))) {
-                Some((train, test, run)) if attribute < train.correct.len() => {
-                    Estimate::of(of_split(train, test, split).of(attribute), run.label())
+            match best_on_test(runs, |m| matches!(m.spec.dataset, DatasetSpec::BiosQa(_))) {
+                Some(best) if attribute < best.train.correct.len() => {
+                    Estimate::of(best.of(split).of(attribute), best.run.label())
                 }
                 Some(_) => Estimate::none(format!("bioS has no attribute {attribute}")),
                 None => missing("forward-retrieval".into()),

@@ -10,32 +10,20 @@ mod claims;
 
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
-use serde::{Deserialize, Serialize};
 
-use super::bios_answers::{Asked, SplitAccuracy, biography_recall, questions};
+use super::bios_answers::{Answered, Asked, biography_recall, questions};
 use super::{Estimate, Measured, Part};
 use crate::data::bios::Bios;
 use crate::data::pools::ATTRIBUTES;
 use crate::data::tasks::BiosTasks;
 use crate::figure::Figure;
 use crate::run::{Manifest, Run};
-use crate::spec::{BiosTaskSpec, Claim, DatasetSpec, Invalid, Split, Suite};
+use crate::spec::{BiosTaskSpec, Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
 
-/// What a Part 3.2 run measured.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Measurements {
-    /// Task finetuning: exact-match accuracy on the people the task trained on, and on the
-    /// others. Forward retrieval: per attribute, as Part 3.1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub train: Option<SplitAccuracy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<SplitAccuracy>,
-    /// Pretraining: attribute values of every person's first biography completed from the text
-    /// before them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub biographies: Option<SplitAccuracy>,
-}
+/// What a Part 3.2 run measured: each task's (or the six questions') answers on both halves,
+/// or a pretraining's recall of its biographies.
+pub type Measurements = Answered;
 
 fn measured(manifest: &Manifest) -> Option<Measurements> {
     super::measurements::<Measurements>(manifest)
@@ -65,34 +53,24 @@ impl Part for Part32 {
 
     fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
         let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
-        progress.set_length(2);
-        let both_splits = |score: &dyn Fn(Split) -> SplitAccuracy| {
-            let split = |s| {
-                let accuracy = score(s);
-                progress.inc(1);
-                Some(accuracy)
-            };
-            Measurements {
-                train: split(Split::Train),
-                test: split(Split::Test),
-                biographies: None,
-            }
-        };
         let measurements = match &run.spec.dataset {
-            DatasetSpec::BiosTask(spec) => both_splits(&|split| {
-                let asked = BiosTaskSpec {
-                    split,
-                    ..spec.clone()
-                };
-                Asked::from_answers(&BiosTasks::new(&asked, seed)).score(model, context, 1)
-            }),
-            DatasetSpec::BiosQa(spec) => both_splits(&|split| {
-                questions(spec.people, spec.pools, split, seed).score(model, context, SIX)
-            }),
-            DatasetSpec::Bios(spec) => Measurements {
-                train: None,
-                test: None,
+            DatasetSpec::BiosTask(spec) => Answered::on_both_halves(
+                |split| {
+                    let asked = BiosTaskSpec {
+                        split,
+                        ..spec.clone()
+                    };
+                    Asked::from_answers(&BiosTasks::new(&asked, seed)).score(model, context, 1)
+                },
+                progress,
+            ),
+            DatasetSpec::BiosQa(spec) => Answered::on_both_halves(
+                |split| questions(spec.people, spec.pools, split, seed).score(model, context, SIX),
+                progress,
+            ),
+            DatasetSpec::Bios(spec) => Answered {
                 biographies: Some(biography_recall(&Bios::new(spec, seed), model, context)),
+                ..Answered::default()
             },
             other => bail!("dataset `{}` is not a bioS dataset", other.name()),
         };
@@ -103,22 +81,7 @@ impl Part for Part32 {
     }
 
     fn brief(&self, manifest: &Manifest) -> String {
-        match measured(manifest) {
-            Some(Measurements {
-                train: Some(train),
-                test: Some(test),
-                ..
-            }) => format!(
-                "accuracy train {:.3}, test {:.3}",
-                train.mean(),
-                test.mean()
-            ),
-            Some(Measurements {
-                biographies: Some(recall),
-                ..
-            }) => format!("biography values recalled {:.3}", recall.mean()),
-            _ => "no Part 3.2 measurements".into(),
-        }
+        measured(manifest).map_or("no Part 3.2 measurements".into(), |m| m.brief())
     }
 
     fn columns(&self) -> &'static [&'static str] {
@@ -148,28 +111,7 @@ impl Part for Part32 {
             DatasetSpec::BiosQa(_) => "forward retrieval (six questions)".into(),
             _ => "pretraining".into(),
         };
-        let mean = |a: &Option<SplitAccuracy>| {
-            a.as_ref()
-                .map_or("—".into(), |a| format!("{:.3}", a.mean()))
-        };
-        let by_attribute = match (&manifest.spec.dataset, &m.test) {
-            (DatasetSpec::BiosQa(_), Some(test)) => {
-                let each: Vec<String> = ATTRIBUTES
-                    .iter()
-                    .enumerate()
-                    .map(|(a, name)| format!("{name} {:.2}", test.of(a)))
-                    .collect();
-                each.join(" · ")
-            }
-            _ => "—".into(),
-        };
-        vec![
-            task,
-            mean(&m.train),
-            mean(&m.test),
-            by_attribute,
-            mean(&m.biographies),
-        ]
+        std::iter::once(task).chain(m.cells()).collect()
     }
 
     fn figures(&self, _manifests: &[Manifest]) -> Vec<Figure> {

@@ -1,5 +1,30 @@
-//! Ridge-regularised least squares in closed form (deterministic, no learning rate): the linear
-//! probes of Parts 1 and 3.1 fit one-hot labels with it and read the largest output.
+//! The linear probes of Parts 1 and 3.1: a model's last hidden layer read back as feature rows,
+//! and ridge-regularised least squares in closed form (deterministic, no learning rate) that fits
+//! one-hot labels to them; a probe's guess is its largest output.
+
+use burn::prelude::*;
+
+use crate::model::Gpt;
+
+/// The last hidden layer for token ids `input` (`[batch, time]`) as plain values with the
+/// width `d`: row (r, t) starts at `(r · time + t) · d`.
+pub fn hidden_values(model: &Gpt, input: Tensor<2, Int>) -> (Vec<f32>, usize) {
+    let hidden = model.hidden_states(input);
+    let d = hidden.dims()[2];
+    let values = hidden
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .expect("f32 hidden states");
+    (values, d)
+}
+
+/// One probe input: the `d` values from `at`, with a trailing 1 for the bias.
+pub fn feature_row(values: &[f32], at: usize, d: usize) -> Vec<f64> {
+    let mut row: Vec<f64> = values[at..at + d].iter().map(|&v| f64::from(v)).collect();
+    row.push(1.0);
+    row
+}
 
 /// Ridge strength relative to the mean diagonal of XᵀX.
 const RIDGE: f64 = 1e-4;
