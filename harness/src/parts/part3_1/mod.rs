@@ -117,6 +117,7 @@ impl Part for Part31 {
             "biography values recalled",
             "P-probe before the first value, trained / control",
             "P-probe on the employer, by position",
+            "Q-probe from the name alone, trained / control",
         ]
     }
 
@@ -129,25 +130,24 @@ impl Part for Part31 {
             .from
             .as_ref()
             .map_or("scratch".into(), |from| from.dataset.name().to_owned());
-        let (first_position, employer) =
-            m.probe.as_ref().map_or(("—".into(), "—".into()), |p| {
-                let first: Vec<String> = ATTRIBUTES
-                    .iter()
-                    .enumerate()
-                    .map(|(a, name)| {
-                        format!("{name} {:.2} / {:.2}", p.trained[0][a], p.control[0][a])
-                    })
-                    .collect();
+        let (first_position, employer, from_name) = match &m.probe {
+            None => ("—".into(), "—".into(), "—".into()),
+            Some(p) => {
                 let by_position: Vec<String> = p
                     .trained
                     .iter()
                     .map(|row| format!("{:.2}", row[EMPLOYER]))
                     .collect();
-                (first.join(" · "), by_position.join(" "))
-            });
+                (
+                    beside(&p.trained[0], &p.control[0]),
+                    by_position.join(" "),
+                    beside(&p.from_name, &p.from_name_control),
+                )
+            }
+        };
         std::iter::once(started_from)
             .chain(m.answered.cells())
-            .chain([first_position, employer])
+            .chain([first_position, employer, from_name])
             .collect()
     }
 
@@ -181,12 +181,19 @@ impl Part for Part31 {
     }
 
     fn method(&self) -> &'static str {
-        "Part 3.1 (arXiv:2309.14316), §4.1. Mixed training: every person's biography and the six \
-         questions about the people of the train half, from scratch, each window all biographies \
-         or all questions. Each model answers the six questions about every person; an answer \
-         counts when every token of it is the model's most likely token given the true text \
-         before it (greedy decoding's verdict). Test accuracy is about the other half: facts the \
-         model only read in biographies. Accuracies are means over the six attributes."
+        "Part 3.1 (arXiv:2309.14316), §4–6. Mixed training: every person's biography and the \
+         six questions about the people of the train half, from scratch, each window all \
+         biographies or all questions. Pretrain, then finetune: biographies only (single: one \
+         fixed biography per person; multi5+permute: five wordings, sentences shuffled), then the \
+         questions about the train half, every weight or LoRA adapters. Each model answers the \
+         six questions about every person; an answer counts when every token of it is the \
+         model's most likely token given the true text before it (greedy decoding's verdict). \
+         Test accuracy is about the other half: facts the model only read in biographies. \
+         Accuracies are means over the six attributes. Probes (pretrained models and an \
+         untrained control of the same shape): a linear map fitted in closed form on the train \
+         half's hidden states, scored on the test half's; the P-probe reads the last layer right \
+         before each attribute value of a person's first biography, the Q-probe at the last \
+         token of the name alone."
     }
 
     fn estimators_schema(&self) -> schemars::Schema {
@@ -199,6 +206,16 @@ impl Part for Part31 {
             Err(e) => Estimate::none(format!("unusable claim: {e}")),
         }
     }
+}
+
+/// `attribute trained / control · …` for one probe reading.
+fn beside(trained: &[f64], control: &[f64]) -> String {
+    let each: Vec<String> = ATTRIBUTES
+        .iter()
+        .zip(trained.iter().zip(control))
+        .map(|(name, (t, c))| format!("{name} {t:.2} / {c:.2}"))
+        .collect();
+    each.join(" · ")
 }
 
 /// The probes' control: the run's model shape, initialised from another seed, never trained.

@@ -14,6 +14,9 @@
 //! head plus a rank-2 embedding update, which can only read more. The same probe on a randomly
 //! initialised model of the same shape is the control. Classes are the attribute's whole value,
 //! except the birth date, whose first token (the month) is the class as in the paper.
+//!
+//! Q-probing (§6, Result 5) reads the same attributes off `<bos>` and the full name alone, at the
+//! name's last token: what a question could retrieve before any biography text.
 
 use std::collections::BTreeMap;
 
@@ -40,6 +43,10 @@ pub struct ProbeCurves {
     /// Per attribute, the share of the commonest class among the scored people (always
     /// guessing it scores this).
     pub majority: Vec<f64>,
+    /// Q-probe: per attribute, the accuracy read off the hidden state at the last token of
+    /// `<bos> name` alone (the paper's §6), for the model and for the control.
+    pub from_name: Vec<f64>,
+    pub from_name_control: Vec<f64>,
     pub fitted_people: usize,
     pub scored_people: usize,
 }
@@ -52,6 +59,8 @@ pub struct Probed {
     pub reads: Vec<(usize, usize)>,
     /// Each attribute's class key: its value's tokens (the birth date's first token only).
     pub keys: Vec<Vec<u32>>,
+    /// `<bos>` and the person's full name: the Q-probe's input, read at its last token.
+    pub name_row: Vec<u32>,
 }
 
 impl Probed {
@@ -79,10 +88,17 @@ impl Probed {
         }
         let mut row = vec![bos];
         row.extend_from_slice(&doc.tokens);
+        let name = doc
+            .spans
+            .iter()
+            .find(|span| span.kind == SpanKind::Name)
+            .expect("a biography names its person");
+        let name_row = row[..=name.end as usize].to_vec();
         Probed {
             row,
             reads: values.iter().map(|&(start, _, a)| (start, a)).collect(),
             keys,
+            name_row,
         }
     }
 }
@@ -106,39 +122,57 @@ pub fn measure(
     let classes = Classes::new(&probed);
     let (fit, score): (Vec<usize>, Vec<usize>) =
         (0..probed.len()).partition(|&person| !in_test_split(seed, person));
+    // One probe per read: fitted on the train half's rows, scored on the test half's.
+    let probe = |rows: &dyn Fn(usize) -> Vec<f64>| {
+        let targets: Vec<f64> = fit.iter().flat_map(|&p| classes.one_hot(p)).collect();
+        let fitted: Vec<Vec<f64>> = fit.iter().map(|&p| rows(p)).collect();
+        let weights = least_squares(&fitted, &targets, classes.width);
+        let scored: Vec<Vec<f64>> = score.iter().map(|&p| rows(p)).collect();
+        classes.accuracies(&scored, &score, &weights)
+    };
+    let in_biographies: Vec<Input> = probed
+        .iter()
+        .map(|p| (p.row.as_slice(), p.reads.iter().map(|r| r.0).collect()))
+        .collect();
+    let from_names: Vec<Input> = probed
+        .iter()
+        .map(|p| (p.name_row.as_slice(), vec![p.name_row.len() - 1]))
+        .collect();
     let curves = |model: &Gpt| {
-        let features = features(model, &probed, pad);
+        let features = features(model, &in_biographies, pad);
         (0..ATTRIBUTES.len())
-            .map(|k| {
-                let rows = |people: &[usize]| -> Vec<Vec<f64>> {
-                    people.iter().map(|&p| features[p][k].clone()).collect()
-                };
-                let targets: Vec<f64> = fit.iter().flat_map(|&p| classes.one_hot(p)).collect();
-                let weights = least_squares(&rows(&fit), &targets, classes.width);
-                classes.accuracies(&rows(&score), &score, &weights)
-            })
+            .map(|k| probe(&|p| features[p][k].clone()))
             .collect::<Vec<Vec<f64>>>()
+    };
+    let from_name = |model: &Gpt| {
+        let features = features(model, &from_names, pad);
+        probe(&|p| features[p][0].clone())
     };
     ProbeCurves {
         trained: curves(trained),
         control: curves(control),
         majority: classes.majority(&score),
+        from_name: from_name(trained),
+        from_name_control: from_name(control),
         fitted_people: fit.len(),
         scored_people: score.len(),
     }
 }
 
-/// For each biography, the last hidden layer at its six read positions, each row with a
-/// trailing 1 for the bias.
-fn features(model: &Gpt, probed: &[Probed], pad: u32) -> Vec<Vec<Vec<f64>>> {
-    let mut out = Vec::with_capacity(probed.len());
-    for group in probed.chunks(BATCH) {
-        let width = group.iter().map(|p| p.row.len()).max().unwrap_or(1);
+/// A model input and the positions whose hidden states a probe reads.
+type Input<'a> = (&'a [u32], Vec<usize>);
+
+/// For each input, the last hidden layer at its read positions, each row with a trailing 1 for
+/// the bias.
+fn features(model: &Gpt, inputs: &[Input], pad: u32) -> Vec<Vec<Vec<f64>>> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for group in inputs.chunks(BATCH) {
+        let width = group.iter().map(|(row, _)| row.len()).max().unwrap_or(1);
         let ids: Vec<i64> = group
             .iter()
-            .flat_map(|p| {
-                let padding = std::iter::repeat_n(pad, width - p.row.len());
-                p.row.iter().copied().chain(padding).map(i64::from)
+            .flat_map(|(row, _)| {
+                let padding = std::iter::repeat_n(pad, width - row.len());
+                row.iter().copied().chain(padding).map(i64::from)
             })
             .collect();
         let input = Tensor::<2, Int>::from_data(
@@ -146,11 +180,10 @@ fn features(model: &Gpt, probed: &[Probed], pad: u32) -> Vec<Vec<Vec<f64>>> {
             &model.device(),
         );
         let (values, d) = hidden_values(model, input);
-        for (r, p) in group.iter().enumerate() {
-            let rows = p
-                .reads
+        for (r, (_, reads)) in group.iter().enumerate() {
+            let rows = reads
                 .iter()
-                .map(|&(position, _)| feature_row(&values, (r * width + position) * d, d))
+                .map(|&position| feature_row(&values, (r * width + position) * d, d))
                 .collect();
             out.push(rows);
         }
@@ -270,6 +303,9 @@ mod tests {
                 sorted.sort_unstable();
                 assert_eq!(sorted, [0, 1, 2, 3, 4, 5]);
                 orders.insert(attributes);
+                let name = doc.spans.iter().find(|s| s.kind == SpanKind::Name).unwrap();
+                assert_eq!(probed.name_row[0], bos);
+                assert_eq!(probed.name_row[1..], doc.tokens[name.start as usize..name.end as usize]);
                 let positions: Vec<usize> = probed.reads.iter().map(|&(p, _)| p).collect();
                 assert!(positions.windows(2).all(|w| w[0] < w[1]), "text order");
                 for span in &doc.spans {
