@@ -142,7 +142,7 @@ pub fn best_on_test<'a>(
             Some(Halves {
                 train: answered.train?,
                 test: answered.test?,
-                run: *m,
+                run: m,
             })
         })
         .max_by(|a, b| a.test.mean().total_cmp(&b.test.mean()))

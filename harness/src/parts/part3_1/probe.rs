@@ -305,7 +305,10 @@ mod tests {
                 orders.insert(attributes);
                 let name = doc.spans.iter().find(|s| s.kind == SpanKind::Name).unwrap();
                 assert_eq!(probed.name_row[0], bos);
-                assert_eq!(probed.name_row[1..], doc.tokens[name.start as usize..name.end as usize]);
+                assert_eq!(
+                    probed.name_row[1..],
+                    doc.tokens[name.start as usize..name.end as usize]
+                );
                 let positions: Vec<usize> = probed.reads.iter().map(|&(p, _)| p).collect();
                 assert!(positions.windows(2).all(|w| w[0] < w[1]), "text order");
                 for span in &doc.spans {
