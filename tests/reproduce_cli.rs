@@ -458,3 +458,48 @@ fn part3_2_smoke_scale_scores_every_task_on_both_halves() {
         ]
     );
 }
+
+/// `plm run --id` of a finetuning in a fresh folder trains the pretrained run it starts from
+/// first, and nothing else.
+#[test]
+fn running_a_finetuning_alone_trains_its_pretrained_run_first() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let plm_in = |args: &[&str]| {
+        let output = plm()
+            .args(args)
+            .args(["--scale", "smoke", "--out"])
+            .arg(artifacts.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    };
+    let plan = |out: std::process::Output| -> Vec<Value> {
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let planned = plan(plm_in(&["plan", "part3.1", "--json"]));
+    let label = |run: &Value| run["label"].as_str().unwrap().to_owned();
+    let child = planned
+        .iter()
+        .find(|r| {
+            label(r).starts_with("bios-n100-single+qa-n100-train/") && label(r).ends_with("+lora")
+        })
+        .expect("a LoRA finetuning of the single pretraining");
+    plm_in(&["run", "part3.1", "--id", child["id"].as_str().unwrap()]);
+    let finished: Vec<String> = plan(plm_in(&["plan", "part3.1", "--json"]))
+        .iter()
+        .filter(|r| r["finished"] == true)
+        .map(label)
+        .collect();
+    assert_eq!(finished.len(), 2, "{finished:?}");
+    assert!(finished.contains(&"bios-n100-single/rotary-1l-d32/r30".to_owned()));
+    assert!(finished.contains(&label(child)));
+}
