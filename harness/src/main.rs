@@ -17,5 +17,12 @@ fn main() -> std::process::ExitCode {
         libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 1);
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
     }
+    // Output piped into `head` and the like ends quietly when the reader closes the pipe, as in
+    // other command-line tools, instead of panicking on the failed write.
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     plm::cli::main()
 }
