@@ -163,6 +163,65 @@ fn a_corrupt_checkpoint_is_a_clear_error() {
     assert!(stderr.contains("checkpoint.bin is corrupt"), "{stderr}");
 }
 
+/// A finetuning of the fixture's run (its spec nested as `[from]`), with `recipe` in place of
+/// the fixture's exposures line; written into `dir`.
+fn finetuning_spec(dir: &Path, recipe: &str) -> PathBuf {
+    let pretraining = std::fs::read_to_string(spec()).unwrap();
+    let nested = pretraining
+        .replace("seed = 7", "[from]\nseed = 7")
+        .replace("[dataset]", "[from.dataset]")
+        .replace("[model]", "[from.model]")
+        .replace("[recipe]", "[from.recipe]");
+    let path = dir.join("finetuning.toml");
+    std::fs::write(
+        &path,
+        pretraining.replace("exposures = 29", recipe) + &nested,
+    )
+    .unwrap();
+    path
+}
+
+fn finetune(spec: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    plm()
+        .args(["--threads", "1", "train"])
+        .arg(spec)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// A LoRA finetuning stopped and resumed ends with the same merged weights, byte for byte, as
+/// an uninterrupted one: the adapters travel in the checkpoint.
+#[test]
+fn lora_finetuning_resumes_to_the_same_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let (parent, whole, cut) = (
+        dir.path().join("parent"),
+        dir.path().join("whole"),
+        dir.path().join("cut"),
+    );
+    assert!(train(&parent, &[]).status.success());
+    let lora = "exposures = 4\nlora = { rank = 4, embedding_rank = 8 }";
+    let child = finetuning_spec(dir.path(), lora);
+    let start = ["--start-from", parent.to_str().unwrap()];
+    assert!(finetune(&child, &whole, &start).status.success());
+    let stopped = [&start[..], &["--stop-after", "12"]].concat();
+    assert!(finetune(&child, &cut, &stopped).status.success());
+    assert!(cut.join("checkpoint.bin").exists());
+    let resumed = [&start[..], &["--resume"]].concat();
+    assert!(finetune(&child, &cut, &resumed).status.success());
+    assert_eq!(
+        report(&whole)["weights_sha256"],
+        report(&cut)["weights_sha256"]
+    );
+    assert_eq!(
+        std::fs::read(whole.join("model.bpk")).unwrap(),
+        std::fs::read(cut.join("model.bpk")).unwrap()
+    );
+}
+
 /// A finetuning spec (`[from]`) starts from the pretrained run's weights: its first loss is on
 /// the same first batch as the pretraining's first step, and far below it. Without the
 /// pretrained folder, or with the folder of another spec, it refuses to start.
@@ -175,25 +234,8 @@ fn finetuning_starts_from_the_pretrained_weights() {
         dir.path().join("other"),
     );
     assert!(train(&parent, &[]).status.success());
-    let pretraining = std::fs::read_to_string(spec()).unwrap();
-    let nested = pretraining
-        .replace("seed = 7", "[from]\nseed = 7")
-        .replace("[dataset]", "[from.dataset]")
-        .replace("[model]", "[from.model]")
-        .replace("[recipe]", "[from.recipe]");
-    let finetuning = pretraining.replace("exposures = 29", "exposures = 2") + &nested;
-    let child_spec = dir.path().join("child.toml");
-    std::fs::write(&child_spec, finetuning).unwrap();
-    let finetune = |out: &Path, extra: &[&str]| {
-        plm()
-            .args(["--threads", "1", "train"])
-            .arg(&child_spec)
-            .arg("--out")
-            .arg(out)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let child_spec = finetuning_spec(dir.path(), "exposures = 2");
+    let finetune = |out: &Path, extra: &[&str]| finetune(&child_spec, out, extra);
 
     let refused = finetune(&child, &[]);
     assert!(!refused.status.success());
