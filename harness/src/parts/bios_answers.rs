@@ -14,6 +14,9 @@ use crate::model::Gpt;
 use crate::run::Manifest;
 use crate::spec::{BiosQaSpec, PoolSizes, Split};
 
+/// Score slots of the six bioS questions, one per attribute.
+pub const SIX: usize = ATTRIBUTES.len();
+
 /// Exact-match answers about one split's people, per attribute (in [`ATTRIBUTES`] order;
 /// one slot for a Part 3.2 task).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -222,7 +225,7 @@ impl Asked {
 /// Every attribute value of each person's first biography, completed from the text before it:
 /// whether pretraining memorised the biographies.
 pub fn biography_recall(source: &Bios, model: &Gpt, context: usize) -> SplitAccuracy {
-    Asked::from_values(source, 0..source.docs_per_entry()).score(model, context, ATTRIBUTES.len())
+    Asked::from_values(source, 0..source.docs_per_entry()).score(model, context, SIX)
 }
 
 /// The six questions about every person of `split`.

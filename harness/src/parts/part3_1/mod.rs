@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::bios_answers::{Answered, biography_recall, bos_and_pad, questions};
+use super::bios_answers::{Answered, SIX, biography_recall, bos_and_pad, questions};
 use super::{Estimate, Measured, Part};
 use crate::data::DocSource;
 use crate::data::bios::Bios;
@@ -20,9 +20,6 @@ use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
 use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
-
-/// Scores per attribute: the six of bioS.
-const SIX: usize = ATTRIBUTES.len();
 
 /// What a Part 3.1 run measured: the answers (QA on both halves for mixed training and QA
 /// finetuning; recall of the biographies for pretraining) and a pretraining's P-probes.

@@ -123,8 +123,8 @@ pub fn measure(
     let (fit, score): (Vec<usize>, Vec<usize>) =
         (0..probed.len()).partition(|&person| !in_test_split(seed, person));
     // One probe per read: fitted on the train half's rows, scored on the test half's.
+    let targets: Vec<f64> = fit.iter().flat_map(|&p| classes.one_hot(p)).collect();
     let probe = |rows: &dyn Fn(usize) -> Vec<f64>| {
-        let targets: Vec<f64> = fit.iter().flat_map(|&p| classes.one_hot(p)).collect();
         let fitted: Vec<Vec<f64>> = fit.iter().map(|&p| rows(p)).collect();
         let weights = least_squares(&fitted, &targets, classes.width);
         let scored: Vec<Vec<f64>> = score.iter().map(|&p| rows(p)).collect();

@@ -11,10 +11,9 @@ mod claims;
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
-use super::bios_answers::{Answered, Asked, biography_recall, questions};
+use super::bios_answers::{Answered, Asked, SIX, biography_recall, questions};
 use super::{Estimate, Measured, Part};
 use crate::data::bios::Bios;
-use crate::data::pools::ATTRIBUTES;
 use crate::data::tasks::BiosTasks;
 use crate::figure::Figure;
 use crate::run::{Manifest, Run};
@@ -141,6 +140,3 @@ impl Part for Part32 {
         }
     }
 }
-
-/// Scores per attribute: the six of bioS.
-const SIX: usize = ATTRIBUTES.len();
