@@ -10,8 +10,8 @@ use clap::{Subcommand, ValueEnum};
 use super::Outcome;
 use crate::data::cfg::Grammar;
 use crate::data::cfg::exact::{NextToken, derivation_entropy, expected_length, sentence_entropy};
-use crate::data::cfg::mt19937::Mt19937;
 use crate::data::cfg::verify::is_sentence;
+use crate::data::mt19937::Mt19937;
 
 #[derive(Subcommand)]
 pub enum CfgCommand {

@@ -5,6 +5,7 @@
 mod bench;
 mod cfg;
 mod data;
+mod igsm;
 mod list;
 mod pipeline;
 mod train;
@@ -86,6 +87,12 @@ enum Command {
     Cfg {
         #[command(subcommand)]
         command: cfg::CfgCommand,
+    },
+    /// Parts 2.1/2.2's grade-school math problems (iGSM): sample exactly as the official
+    /// generator does.
+    Igsm {
+        #[command(subcommand)]
+        command: igsm::IgsmCommand,
     },
     /// Reproduce a part: check data, train every planned run (cached, resumable), measure,
     /// judge the claims and write the report (= plan + run each + collect).
@@ -193,6 +200,7 @@ fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
             start_from,
         } => train::run(&spec, &out, device, resume, stop_after, start_from),
         Command::Cfg { command } => cfg::run(command),
+        Command::Igsm { command } => igsm::run(command),
         Command::Reproduce {
             target,
             device,

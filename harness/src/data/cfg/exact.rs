@@ -255,7 +255,7 @@ mod tests {
 
     use super::*;
     use crate::data::cfg::fixtures::{language, tiny};
-    use crate::data::cfg::mt19937::Mt19937;
+    use crate::data::mt19937::Mt19937;
 
     #[test]
     fn the_tiny_grammar_matches_brute_force() {

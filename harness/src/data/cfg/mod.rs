@@ -10,12 +10,11 @@
 //! Sampling picks one rule uniformly at each non-terminal, expanding depth-first and left to
 //! right. The random source is either the project's seeded ChaCha stream ([`Grammar::sample`]:
 //! sentence `i` of seed `s` is addressable on its own) or CPython's Mersenne Twister
-//! ([`mt19937::Mt19937`] through [`Grammar::sample_into`]), which reproduces the published
+//! ([`crate::data::mt19937::Mt19937`] through [`Grammar::sample_into`]), which reproduces the published
 //! samples of `random.Random(seed)` when one generator runs across all sentences.
 
 pub mod corpus;
 pub mod exact;
-pub mod mt19937;
 pub mod parse;
 pub mod verify;
 
@@ -26,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
 use super::rng::{StreamKey, below};
-use mt19937::Mt19937;
+use crate::data::mt19937::Mt19937;
 
 /// The embedded grammar files, by name.
 const FILES: [(&str, &str); 9] = [

@@ -1,13 +1,17 @@
-//! The Mersenne Twister exactly as CPython's `random.Random(seed)` runs it.
+//! The Mersenne Twister exactly as CPython's `random.Random(seed)` and numpy's legacy
+//! `RandomState(seed)` run it.
 //!
-//! The published Part 1 samples (and their golden vectors) come from Python's `random` module, so
-//! reproducing them bit for bit needs three CPython details on top of textbook MT19937:
+//! The published Part 1 samples come from Python's `random` module and the official iGSM generator
+//! (Part 2.1) draws from both libraries, so reproducing them bit for bit needs these details on top
+//! of textbook MT19937:
 //!
 //! * seeding: an integer seed goes through `init_by_array` with the 32-bit words of `abs(seed)`,
 //!   least significant word first (seed 0 gives the key `[0]`);
 //! * `getrandbits(k)` for `k <= 32` keeps the *top* `k` bits of one 32-bit output;
 //! * `randrange(n)` draws `getrandbits(bit_length(n))` until the value is below `n` (rejection,
-//!   so even `randrange(1)` consumes at least one output).
+//!   so even `randrange(1)` consumes at least one output);
+//! * numpy's legacy seeding of an integer is the reference `init_genrand`, not `init_by_array`;
+//! * both libraries make a double from two outputs: `(a >> 5) · 2^26 + (b >> 6)` over 2^53.
 
 const N: usize = 624;
 const M: usize = 397;
@@ -33,8 +37,8 @@ impl Mt19937 {
         }
     }
 
-    /// Reference `init_genrand`.
-    fn from_u32(seed: u32) -> Self {
+    /// Reference `init_genrand`: numpy's `np.random.seed(seed)` for an integer seed.
+    pub fn from_u32(seed: u32) -> Self {
         let mut state = [0u32; N];
         state[0] = seed;
         for i in 1..N {
@@ -110,6 +114,13 @@ impl Mt19937 {
             "getrandbits({k}) is only implemented for 1..=32"
         );
         self.next_u32() >> (32 - k)
+    }
+
+    /// A double in [0, 1) from two outputs: Python's `random()`, numpy's `random_sample()`.
+    pub fn next_f64(&mut self) -> f64 {
+        let a = (self.next_u32() >> 5) as f64;
+        let b = (self.next_u32() >> 6) as f64;
+        (a * 67_108_864.0 + b) * (1.0 / 9_007_199_254_740_992.0)
     }
 
     /// Python's `randrange(n)` for `n >= 1` (CPython's `_randbelow_with_getrandbits`).

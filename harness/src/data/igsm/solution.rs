@@ -1,0 +1,236 @@
+//! The solution: one sentence per necessary parameter, its computation split into binary
+//! operations, each intermediate result named by a fresh random letter. The official
+//! `Expression` (`simplify`, `binarify`) and `Problem.decode` / `to_sol`.
+//!
+//! A sentence reads `Define X as a; b = 3 + c = 3 + 4 = 7; so a = 5 * b = 5 * 7 = 12`: the
+//! definition, the intermediate steps, then the parameter's own step (name, symbols, numbers,
+//! value; detail levels leave parts out).
+
+use super::dag::Param;
+use super::problem::{Problem, Rngs};
+use super::text::MODULUS;
+
+/// An operation of the official expressions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// "x more than": written with " + ".
+    Add,
+    /// "the sum of": written with " + ".
+    Sum,
+    /// "the difference of a and b": a − b.
+    Diff,
+    /// "x times as much as", and a child's count times its total.
+    Mul,
+}
+
+/// An official `Expression`: a constant, a reference to a parameter, or an operation over
+/// children (an intermediate when it has no parameter).
+#[derive(Clone, Debug, Default)]
+pub struct Expression {
+    pub value: Option<u32>,
+    pub op: Option<Op>,
+    pub param: Option<Param>,
+    pub children: Vec<Expression>,
+}
+
+impl Expression {
+    /// A parameter's own expression, children added later.
+    pub fn param(param: Param) -> Self {
+        Expression {
+            param: Some(param),
+            ..Self::default()
+        }
+    }
+
+    /// A constant drawn from the RNG vertex.
+    pub fn number(value: u32) -> Self {
+        Expression {
+            value: Some(value),
+            ..Self::default()
+        }
+    }
+
+    /// A reference to an earlier parameter and its value.
+    pub fn known(param: Param, value: u32) -> Self {
+        Expression {
+            value: Some(value),
+            param: Some(param),
+            ..Self::default()
+        }
+    }
+
+    /// The official `simplify()`: a single-child chain collapses into its child.
+    fn simplify(&mut self) {
+        if self.children.len() == 1 {
+            if self.param.is_none() || self.children[0].param.is_none() {
+                let child = self.children.pop().expect("one child");
+                if child.value.is_some() {
+                    self.value = child.value;
+                }
+                self.op = child.op;
+                if self.param.is_none() {
+                    self.param = child.param;
+                }
+                self.children = child.children;
+                self.simplify();
+                return;
+            }
+        }
+        for child in &mut self.children {
+            child.simplify();
+        }
+    }
+
+    /// The official `binarify()`: `[a, b, c, d]` becomes `[(a + b) + c, d]`.
+    fn binarify(&mut self) {
+        for child in &mut self.children {
+            child.binarify();
+        }
+        while self.children.len() > 2 {
+            let rest = self.children.split_off(2);
+            let pair = std::mem::take(&mut self.children);
+            self.children = std::iter::once(Expression {
+                op: Some(Op::Add),
+                children: pair,
+                ..Expression::default()
+            })
+            .chain(rest)
+            .collect();
+        }
+    }
+}
+
+/// What writing out one expression gives: its finished intermediate steps, value and name.
+struct Written {
+    steps: Vec<String>,
+    value: u32,
+    name: String,
+}
+
+impl Problem {
+    /// The official `get_symbol()`: a random unused letter ("..." once all 52 are used).
+    fn symbol(&mut self, rng: &mut Rngs) -> String {
+        if self.symbols.is_empty() {
+            return "...".to_string();
+        }
+        let symbol = rng.py.choice(&self.symbols);
+        super::structure::remove(&mut self.symbols, &symbol);
+        symbol.to_string()
+    }
+
+    /// The official `decode(param)`: the solution sentence of one necessary parameter.
+    pub(super) fn decode(&mut self, rng: &mut Rngs, param: Param) {
+        let mut expression = self.expressions[&param].clone();
+        expression.simplify();
+        expression.binarify();
+        self.write(rng, &expression, true);
+    }
+
+    /// The official `to_sol(exp, append)`.
+    fn write(&mut self, rng: &mut Rngs, expression: &Expression, append: bool) -> Written {
+        if let Some(param) = expression.param
+            && let Some(name) = self.symbol_of.get(&param)
+        {
+            return Written {
+                steps: Vec::new(),
+                value: self.lookup[&param],
+                name: name.clone(),
+            };
+        }
+        if expression.param.is_none() && expression.children.is_empty() {
+            let value = expression.value.expect("a constant has a value");
+            return Written {
+                steps: Vec::new(),
+                value,
+                name: value.to_string(),
+            };
+        }
+        let mut steps = Vec::new();
+        let mut values = Vec::new();
+        let mut names = Vec::new();
+        if expression.children.is_empty() {
+            values.extend(expression.value);
+        } else {
+            for child in &expression.children {
+                let written = self.write(rng, child, false);
+                steps.extend(written.steps);
+                values.push(written.value);
+                names.push(written.name);
+            }
+        }
+        let sign = match expression.op {
+            Some(Op::Diff) => " - ",
+            Some(Op::Mul) => " * ",
+            _ => " + ",
+        };
+        let hint = (!self.style.name_omit && !names.is_empty()).then(|| names.join(sign));
+        let numbers = (!self.style.cal_omit && values.len() > 1).then(|| {
+            let numbers: Vec<String> = values.iter().map(u32::to_string).collect();
+            numbers.join(sign)
+        });
+        let value = match expression.op {
+            Some(Op::Diff) => (values[0] + MODULUS - values[1]) % MODULUS,
+            Some(Op::Mul) => values[0] * values[1] % MODULUS,
+            _ => values.iter().sum::<u32>() % MODULUS,
+        };
+        let (definition, name) = match expression.param {
+            Some(param) if !self.style.define_var => {
+                let full = self.full_name(&param);
+                (full.clone(), full)
+            }
+            Some(param) if self.style.define_detail => {
+                let name = self.symbol(rng);
+                (format!("Define {} as {name}", self.full_name(&param)), name)
+            }
+            Some(_) => {
+                let name = self.symbol(rng);
+                (format!("Define {name}"), name)
+            }
+            None => {
+                let name = self.symbol(rng);
+                (name.clone(), name)
+            }
+        };
+        if let Some(param) = expression.param {
+            self.symbol_of.insert(param, name.clone());
+            assert_eq!(
+                self.lookup[&param], value,
+                "the solution of {param:?} disagrees with its value"
+            );
+        }
+        let result = value.to_string();
+        if append {
+            let so = format!("so {name}");
+            let last: Vec<&str> = [
+                Some(so.as_str()),
+                hint.as_deref(),
+                numbers.as_deref(),
+                Some(result.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let mut sentence = vec![definition];
+            sentence.extend(steps);
+            sentence.push(last.join(" = "));
+            self.solution.push(sentence.join("; "));
+            Written {
+                steps: Vec::new(),
+                value,
+                name,
+            }
+        } else {
+            let parts: Vec<&str> = [
+                Some(definition.as_str()),
+                hint.as_deref(),
+                numbers.as_deref(),
+                Some(result.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            steps.push(parts.join(" = "));
+            Written { steps, value, name }
+        }
+    }
+}
