@@ -404,3 +404,48 @@ fn data_benchmark_reports_a_rate() {
         .success()
         .stdout(predicate::str::contains("biographies/s"));
 }
+
+/// `plm igsm sample --rng official` prints exactly what the official iGSM generator printed for
+/// the same settings and seed (`tests/fixtures/igsm/README.md` says how the files were made):
+/// problem text, question, solution and answer of the first 100 problems, byte for byte.
+#[test]
+fn igsm_sample_reproduces_the_official_generator() {
+    for (file, args) in [
+        ("med_seed42", "--max-op 15 --max-edge 20 --seed 42"),
+        ("hard_seed7", "--max-op 21 --max-edge 28 --seed 7"),
+        (
+            "random_levels_qp_seed1",
+            "--max-op 10 --max-edge 15 --perm-level random --detail-level random --format qp --seed 1",
+        ),
+        (
+            "mild_detail7_seed3",
+            "--max-op 12 --max-edge 18 --perm-level 2 --detail-level 7 --seed 3",
+        ),
+    ] {
+        let expected = fs::read(repo().join(format!("tests/fixtures/igsm/{file}.jsonl"))).unwrap();
+        let output = plm()
+            .args(["igsm", "sample", "--rng", "official", "--count", "100"])
+            .args(args.split(' '))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{file}");
+        assert!(output.stdout == expected, "{file} differs from the official generator's output");
+    }
+}
+
+/// Settings the official generator cannot run exit 2 with one line naming the setting.
+#[test]
+fn igsm_sample_refuses_impossible_settings() {
+    for (args, named) in [
+        ("--max-op 0 --max-edge 20", "max_op"),
+        ("--max-op 15 --max-edge 11", "max_edge"),
+        ("--max-op 15 --max-edge 20 --perm-level 7", "--perm-level"),
+    ] {
+        plm()
+            .args(["igsm", "sample", "--seed", "1"])
+            .args(args.split(' '))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(named));
+    }
+}

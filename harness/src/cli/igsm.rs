@@ -83,7 +83,7 @@ pub fn run(command: IgsmCommand) -> Result<Outcome> {
             let settings = IdGenSettings {
                 max_op,
                 max_edge,
-                op: None,
+                op: std::env::var("PLM_IGSM_OP").ok().and_then(|v| v.parse().ok()),
                 perm_level: level("--perm-level", &perm_level, 6)?,
                 detail_level: level("--detail-level", &detail_level, 11)?,
             };
@@ -110,7 +110,7 @@ fn sample(settings: &IdGenSettings, format: Format, seed: u32, count: u64) -> Re
     let mut rng = Rngs::fix_seed(seed);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for _ in 0..count {
-        let generated = igsm::generate(world, &mut rng, settings, &bins);
+        let generated = igsm::generate(&world, &mut rng, settings, &bins);
         let line = SampleLine {
             problem: generated.problem_text(format == Format::Qp),
             question: generated.question(),

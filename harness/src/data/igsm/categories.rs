@@ -3,25 +3,25 @@
 //! `data_gen/categ.py` (MIT; `harness/resources/igsm/PROVENANCE.md`), every order kept, because
 //! the official draws index into these lists.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
 /// The four hierarchies and every category's item lists.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct World {
     /// Each hierarchy's categories from the top layer down.
     pub hierarchies: Vec<Vec<String>>,
     pub categories: Vec<Category>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Category {
     pub name: String,
     pub lists: Vec<ItemList>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct ItemList {
     pub name: String,
     pub items: Vec<String>,
@@ -29,11 +29,66 @@ pub struct ItemList {
 
 impl World {
     /// The embedded official world.
-    pub fn official() -> &'static World {
-        static WORLD: OnceLock<World> = OnceLock::new();
-        WORLD.get_or_init(|| {
-            serde_json::from_str(include_str!("../../../resources/igsm/categories.json"))
-                .expect("the embedded iGSM categories parse")
+    pub fn official() -> Arc<World> {
+        static WORLD: OnceLock<Arc<World>> = OnceLock::new();
+        WORLD
+            .get_or_init(|| {
+                Arc::new(
+                    serde_json::from_str(include_str!("../../../resources/igsm/categories.json"))
+                        .expect("the embedded iGSM categories parse"),
+                )
+            })
+            .clone()
+    }
+
+    /// A smaller world: only the hierarchies whose top category is named, each item list cut to
+    /// its first `items` names. Errors name the unknown hierarchy or the too-short lists.
+    pub fn restricted(hierarchies: &[String], items: Option<usize>) -> Result<World, String> {
+        let official = Self::official();
+        let mut world = World {
+            hierarchies: Vec::new(),
+            categories: Vec::new(),
+        };
+        for top in hierarchies {
+            let hierarchy = official
+                .hierarchies
+                .iter()
+                .find(|h| &h[0] == top)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = official.hierarchies.iter().map(|h| h[0].as_str()).collect();
+                    format!("unknown categorisation `{top}` (known: {})", known.join(", "))
+                })?;
+            world.hierarchies.push(hierarchy.clone());
+            for name in hierarchy {
+                let mut category = Category {
+                    name: name.clone(),
+                    lists: official.lists(name).to_vec(),
+                };
+                if let Some(items) = items {
+                    for list in &mut category.lists {
+                        list.items.truncate(items);
+                    }
+                }
+                world.categories.push(category);
+            }
+        }
+        if world.hierarchies.is_empty() {
+            return Err("no categorisation chosen".to_string());
+        }
+        if let Some(items) = items
+            && items < WIDEST_LAYER
+        {
+            return Err(format!(
+                "{items} items per list: a layer can be {WIDEST_LAYER} items wide, so at least {WIDEST_LAYER} are needed"
+            ));
+        }
+        Ok(world)
+    }
+
+    /// Every word a problem over this world can name: categories and items.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.categories.iter().flat_map(|c| {
+            std::iter::once(c.name.as_str()).chain(c.lists.iter().flat_map(|l| l.items.iter().map(String::as_str)))
         })
     }
 
@@ -47,6 +102,9 @@ impl World {
             .lists
     }
 }
+
+/// The most items a layer of the structure can have (the official widths are 2 to 4).
+pub const WIDEST_LAYER: usize = 4;
 
 #[cfg(test)]
 mod tests {

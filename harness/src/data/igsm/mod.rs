@@ -18,11 +18,13 @@
 //! 2.2's retry data.
 
 pub mod categories;
+pub mod checker;
 pub mod dag;
 mod dependency;
 pub mod official;
 pub mod problem;
 pub mod python;
+pub mod retry;
 mod sketch;
 pub mod solution;
 mod structure;
@@ -33,3 +35,6 @@ pub use dag::{Level, Param};
 pub use official::{Generated, IdGenSettings, generate};
 pub use problem::{Problem, Rngs};
 pub use sketch::sha256_mod;
+
+#[cfg(test)]
+mod tests;

@@ -2,6 +2,8 @@
 //! "light"): draw the solution's operation count, then problem shapes until one has exactly that
 //! many operations and its template hash is in the wanted bins.
 
+use std::sync::Arc;
+
 use super::categories::World;
 use super::problem::{Problem, Rngs, Style};
 
@@ -58,7 +60,7 @@ impl Generated {
 
 /// The official `IdGen(...)` then `gen_prob(ava_hash, ...)`, drawing from `rng`.
 pub fn generate(
-    world: &'static World,
+    world: &Arc<World>,
     rng: &mut Rngs,
     settings: &IdGenSettings,
     bins: &[u32],
@@ -100,7 +102,7 @@ pub fn generate(
         let t1 = rng.py.randint(min_e, settings.max_edge);
         let e = t0.min(t1);
 
-        let mut problem = Problem::new(world, style, d, w0, w1, e, p);
+        let mut problem = Problem::new(world.clone(), style, d, w0, w1, e, p);
         if !problem.generate(rng, n, m, s) {
             continue;
         }

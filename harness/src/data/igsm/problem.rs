@@ -4,6 +4,7 @@
 //! methods of the same names step for step, because every draw must come in the same order.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::categories::World;
 use super::dag::{Dag, Param};
@@ -88,7 +89,7 @@ pub struct Record {
 }
 
 pub struct Problem {
-    pub(super) world: &'static World,
+    pub(super) world: Arc<World>,
     pub(super) style: Style,
     /// Depth (layers), minimum and maximum width, edges, and the chance of widening a layer.
     pub(super) d: usize,
@@ -144,7 +145,7 @@ impl Problem {
     /// The official `Problem(d, w0, w1, e, p, args)`: `e` is clamped into what a structure of
     /// this depth and these widths can hold.
     pub fn new(
-        world: &'static World,
+        world: Arc<World>,
         style: Style,
         d: usize,
         w0: usize,

@@ -12,13 +12,14 @@ impl Problem {
     /// Draws a hierarchy, `d` consecutive categories of it, and for each layer one item list
     /// and `l[i]` distinct items of it.
     pub(super) fn draw_names(&mut self, rng: &mut Rngs) {
-        let hierarchy = rng.py.choice(&self.world.hierarchies);
+        let world = self.world.clone();
+        let hierarchy = rng.py.choice(&world.hierarchies);
         let starts: Vec<usize> = (0..hierarchy.len() - self.d + 1).collect();
         let start = rng.py.choice(&starts);
         self.layer_names = hierarchy[start..start + self.d].to_vec();
         self.names = (0..self.d)
             .map(|i| {
-                let lists = self.world.lists(&self.layer_names[i]);
+                let lists = world.lists(&self.layer_names[i]);
                 let list = &lists[rng.py.below(lists.len())].items;
                 rng.py.sample(list, self.l[i])
             })
