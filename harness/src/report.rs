@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::artifacts::ScaleDir;
 use crate::claims::{self, Outcome, Verdict};
 use crate::figure;
-use crate::parts::Part;
+use crate::parts::{Excerpt, Part};
 use crate::run::{Finished, Manifest, Run};
 use crate::spec::{Scale, Suite};
 use crate::util::{hex, write_atomic};
@@ -54,6 +54,9 @@ pub struct Summary {
     pub runs: Vec<RunRow>,
     /// Planned runs without a manifest (`plm collect` on a partial sweep), as `label (id)`.
     pub missing_runs: Vec<String>,
+    /// Passages the part shows after the figures (e.g. problems and a model's solutions).
+    #[serde(default)]
+    pub excerpts: Vec<Excerpt>,
     /// What the measurements mean, printed under the report.
     pub method: String,
 }
@@ -176,6 +179,7 @@ pub fn write(
             .iter()
             .map(|r| format!("{} ({})", r.label(), r.id))
             .collect(),
+        excerpts: part.excerpts(&manifests),
         method: part.method().into(),
     };
     write_atomic(
@@ -235,6 +239,7 @@ mod tests {
             columns: Vec::new(),
             runs: Vec::new(),
             missing_runs: vec!["d/m/r (0123)".into()],
+            excerpts: Vec::new(),
             method: String::new(),
         };
         let html = render_html(&summary, &[]).unwrap();

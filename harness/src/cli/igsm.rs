@@ -27,6 +27,10 @@ pub enum IgsmCommand {
         /// Most instance parameters in a problem (iGSM-med: 20, iGSM-hard: 28).
         #[arg(long)]
         max_edge: usize,
+        /// The solution's operation count itself (the official `op`), e.g. 15 for the paper's
+        /// med op=15 evaluation; drawn per problem when absent.
+        #[arg(long)]
+        op: Option<usize>,
         /// 0–4: sentences shuffled at most that far; 5: any order; 6: none; `random`: drawn per
         /// problem as the official code does.
         #[arg(long, default_value = "5")]
@@ -42,6 +46,23 @@ pub enum IgsmCommand {
         seed: u32,
         #[arg(long, default_value_t = 1)]
         count: u64,
+    },
+
+    /// Check the generator itself on problems of `fix_seed(SEED)`: the checker's verdicts, the
+    /// operation counts against their definition, and (with `--op`) the birthday-paradox count
+    /// of distinct solution templates (Part 2.1 Prop. 2.2). Prints JSON.
+    Stats {
+        #[arg(long)]
+        max_op: usize,
+        #[arg(long)]
+        max_edge: usize,
+        /// Count templates among problems with exactly this many operations.
+        #[arg(long)]
+        op: Option<usize>,
+        #[arg(long)]
+        seed: u32,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
     },
 }
 
@@ -74,6 +95,7 @@ pub fn run(command: IgsmCommand) -> Result<Outcome> {
             rng: IgsmRng::Official,
             max_op,
             max_edge,
+            op,
             perm_level,
             detail_level,
             format,
@@ -83,12 +105,44 @@ pub fn run(command: IgsmCommand) -> Result<Outcome> {
             let settings = IdGenSettings {
                 max_op,
                 max_edge,
-                op: std::env::var("PLM_IGSM_OP").ok().and_then(|v| v.parse().ok()),
+                op,
                 perm_level: level("--perm-level", &perm_level, 6)?,
                 detail_level: level("--detail-level", &detail_level, 11)?,
             };
             igsm::official::check_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
             sample(&settings, format, seed, count)
+        }
+        IgsmCommand::Stats {
+            max_op,
+            max_edge,
+            op,
+            seed,
+            count,
+        } => {
+            let settings = IdGenSettings {
+                max_op,
+                max_edge,
+                op,
+                perm_level: Some(5),
+                detail_level: Some(0),
+            };
+            igsm::official::check_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let world = World::official();
+            let report = match op {
+                Some(_) => serde_json::json!({
+                    "templates": igsm::stats::template_stats(&world, &settings, seed, count)
+                }),
+                None => {
+                    let (checker, ops) = igsm::stats::checker_stats(&world, &settings, seed, count);
+                    serde_json::json!({ "checker": checker, "ops": ops })
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(if report["checker"]["accepted"] != report["checker"]["problems"] && op.is_none() {
+                Outcome::CheckFailed
+            } else {
+                Outcome::Ok
+            })
         }
     }
 }

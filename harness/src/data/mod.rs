@@ -140,5 +140,6 @@ pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
         DatasetSpec::Brevo(s) => Box::new(brevo::Brevo::new(s, seed)),
         DatasetSpec::Mano(s) => Box::new(mano::Mano::new(s, seed)),
         DatasetSpec::Copy(s) => Box::new(copy::Copy::new(s, seed)),
+        DatasetSpec::Igsm(s) => Box::new(igsm::dataset::Igsm::new(s, seed)),
     }
 }

@@ -8,8 +8,12 @@
 
 mod answers;
 mod bios_answers;
+mod greedy;
+mod igsm_solutions;
 mod linear_probe;
 mod part1;
+mod part2_1;
+mod part2_2;
 mod part3_1;
 mod part3_2;
 mod part3_3;
@@ -27,6 +31,8 @@ use crate::train::Trained;
 /// Every part plm runs, by the `name` of its suites.
 static PARTS: &[&dyn Part] = &[
     &part1::Part1,
+    &part2_1::Part21,
+    &part2_2::Part22,
     &part3_1::Part31,
     &part3_2::Part32,
     &part3_3::Part33,
@@ -68,6 +74,14 @@ impl Estimate {
     }
 }
 
+/// A titled passage of text in the report (e.g. a test problem and a model's solution): each
+/// line a label and its text.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Excerpt {
+    pub title: String,
+    pub lines: Vec<(String, String)>,
+}
+
 /// What [`Part::measure`] returns.
 pub struct Measured {
     /// The part's metrics, stored as the manifest's `measurements`: the same bytes when the run
@@ -102,6 +116,11 @@ pub trait Part: Sync {
 
     /// The report's figures over the finished runs.
     fn figures(&self, manifests: &[Manifest]) -> Vec<Figure>;
+
+    /// Passages of text the report shows after the figures (none by default).
+    fn excerpts(&self, _manifests: &[Manifest]) -> Vec<Excerpt> {
+        Vec::new()
+    }
 
     /// What the measurements mean, printed under the report, citing the paper.
     fn method(&self) -> &'static str;

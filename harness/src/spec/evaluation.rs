@@ -10,6 +10,49 @@ pub struct Evaluation {
     /// Models trained on a grammar (Part 1); defaults apply when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grammar: Option<GrammarEval>,
+    /// Models trained on iGSM (Parts 2.1 and 2.2); defaults apply when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub igsm: Option<IgsmEval>,
+}
+
+/// How iGSM models are measured (Part 2.1, arXiv:2407.20311, §3): full solutions, greedily
+/// decoded, on problems whose solution templates were never trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgsmEval {
+    /// Test problems per operation count (the paper uses 4096).
+    #[serde(default = "one_hundred")]
+    pub problems: usize,
+    /// The operation counts evaluated; 1 to the dataset's `max_op` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<Vec<usize>>,
+    /// Checks of the generator itself, the same for every run (none when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<IgsmDataEval>,
+}
+
+impl Default for IgsmEval {
+    fn default() -> Self {
+        Self {
+            problems: one_hundred(),
+            ops: None,
+            data: None,
+        }
+    }
+}
+
+/// The generator checks (Part 2.1 §2 and Prop. 2.2), on the official generator's own stream
+/// `fix_seed(seed)` with the given settings (iGSM-med: 15 and 20).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgsmDataEval {
+    pub max_op: usize,
+    pub max_edge: usize,
+    pub seed: u32,
+    /// Problems whose solutions the checker reads and whose operation counts are tallied.
+    pub problems: usize,
+    /// Problems with exactly `max_op` operations whose templates are counted (birthday paradox).
+    pub template_problems: usize,
 }
 
 /// How grammar models are measured (Part 1, arXiv:2305.13673, §2.3 and App. A).

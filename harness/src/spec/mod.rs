@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 
 pub use claim::Claim;
 pub use dataset::{
+    IgsmFormat, IgsmSpec, IgsmSplit, RetryKind, RetrySpec,
     BiodSpec, BiosMixedSpec, BiosQaSpec, BiosSpec, BiosTaskSpec, BrevoSpec, CfgSpec, CopySpec,
     DatasetSpec, DepoSpec, ManoSpec, PoolSizes, Split, StreamHashes, Task,
 };
 pub use error::{Invalid, InvalidFile, one_line};
-pub use evaluation::{Evaluation, GrammarEval};
+pub use evaluation::{Evaluation, GrammarEval, IgsmDataEval, IgsmEval};
 pub use model::{CanonSite, CanonSites, Mlp, ModelConfig, Norm, Position};
 pub use recipe::{Decay, LoraSpec, LossMask, Packing, Recipe};
 pub use train::TrainSpec;

@@ -7,7 +7,7 @@ use crate::data::names::name_space;
 use crate::data::pools::pools;
 use crate::parts;
 use crate::spec::{
-    BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, Invalid, PoolSizes, Recipe, StartFrom,
+    BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, IgsmSpec, Invalid, PoolSizes, Recipe, StartFrom,
     Suite, Sweep,
 };
 
@@ -87,6 +87,7 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                     positive(s.max_operators as u64, &at("max_operators"))?;
                 }
                 DatasetSpec::Copy(s) => validate_copy(s, &at)?,
+                DatasetSpec::Igsm(s) => validate_igsm(s, &at)?,
             }
         }
         let scale_field = |field: String| format!("scales.{}.{field}", scale.name());
@@ -367,6 +368,42 @@ fn validate_copy(s: &CopySpec, at: &dyn Fn(&str) -> String) -> Result<(), Invali
                 s.alphabet, s.max_length
             ),
         ));
+    }
+    Ok(())
+}
+
+fn validate_igsm(s: &IgsmSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    use crate::data::igsm::official::{IdGenSettings, check_settings};
+    positive(s.docs, &at("docs"))?;
+    let settings = IdGenSettings {
+        max_op: s.max_op,
+        max_edge: s.max_edge,
+        op: None,
+        perm_level: Some(s.perm_level),
+        detail_level: Some(s.detail_level),
+    };
+    check_settings(&settings).map_err(|message| {
+        let field = message.split(' ').next().unwrap_or("max_op");
+        Invalid::field(at(field), message)
+    })?;
+    if s.perm_level > 6 {
+        return Err(Invalid::field(at("perm_level"), "expected 0 to 6"));
+    }
+    if ![0, 2, 6, 8].contains(&s.detail_level) {
+        return Err(Invalid::field(
+            at("detail_level"),
+            "expected 0, 2, 6 or 8: the levels whose solutions name every parameter and operand, \
+             which the checker reads",
+        ));
+    }
+    crate::data::igsm::dataset::world(s).map_err(|message| {
+        let field = if message.contains("items") { "items" } else { "categorisations" };
+        Invalid::field(at(field), message)
+    })?;
+    if let Some(retry) = &s.retry
+        && !(0.0..1.0).contains(&retry.rate)
+    {
+        return Err(Invalid::field(at("retry.rate"), "expected a probability in [0, 1)"));
     }
     Ok(())
 }

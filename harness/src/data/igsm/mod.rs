@@ -20,12 +20,14 @@
 pub mod categories;
 pub mod checker;
 pub mod dag;
+pub mod dataset;
 mod dependency;
 pub mod official;
 pub mod problem;
 pub mod python;
 pub mod retry;
 mod sketch;
+pub mod stats;
 pub mod solution;
 mod structure;
 pub mod text;

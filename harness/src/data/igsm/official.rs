@@ -124,6 +124,9 @@ pub fn check_settings(settings: &IdGenSettings) -> Result<(), String> {
     if settings.max_op < 1 {
         return Err(format!("max_op = {}: must be at least 1", settings.max_op));
     }
+    if settings.op == Some(0) {
+        return Err("op = 0: a solution has at least one operation".to_string());
+    }
     // The official draws need `max_edge - 1 > 0` (a division) and room for the fewest edges of
     // the largest structure it may draw: 3 layer gaps × 4 items.
     if settings.max_edge < MIN_MAX_EDGE {

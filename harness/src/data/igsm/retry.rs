@@ -15,13 +15,7 @@ use super::checker::{BACK, inputs};
 use super::dag::Param;
 use super::problem::Problem;
 use super::python::PyRandom;
-
-/// Which wrong parameters a retry names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetryKind {
-    Retry,
-    RetryWeak,
-}
+use crate::spec::RetryKind;
 
 /// One solution sentence, and whether it is a withdrawn mistake.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::checker::{check, inputs};
-use super::retry::{RetryKind, with_retries};
+use super::retry::with_retries;
+use crate::spec::RetryKind;
 use super::*;
 use crate::data::rng::{StreamKey, index};
 
@@ -168,5 +169,39 @@ fn retry_data_names_wrong_parameters_and_checks() {
         let mut py = python::PyRandom::seeded(3);
         let none = with_retries(problem, &mut py, RetryKind::Retry, 0.0);
         assert!(none.iter().all(|s| !s.mistake) && none.len() == problem.solution.len());
+    }
+}
+
+/// The operation count and template bin (the official `op_`, `to_hash()`) of the first 100
+/// problems of each golden configuration, as the official code printed them
+/// (`tests/fixtures/igsm/*.op_hash`, from `official_sample.py --debug`).
+#[test]
+fn operation_counts_and_template_bins_match_the_official_code() {
+    let files = [
+        ("med_seed42", 42, 15, 20, Some(5), Some(0)),
+        ("hard_seed7", 7, 21, 28, Some(5), Some(0)),
+        ("random_levels_qp_seed1", 1, 10, 15, None, None),
+        ("mild_detail7_seed3", 3, 12, 18, Some(2), Some(7)),
+    ];
+    let world = World::official();
+    let bins: Vec<u32> = (0..23).collect();
+    for (file, seed, max_op, max_edge, perm_level, detail_level) in files {
+        let path = format!("{}/../tests/fixtures/igsm/{file}.op_hash", env!("CARGO_MANIFEST_DIR"));
+        let expected = std::fs::read_to_string(&path).unwrap();
+        let settings = IdGenSettings {
+            max_op,
+            max_edge,
+            op: None,
+            perm_level,
+            detail_level,
+        };
+        let mut rng = Rngs::fix_seed(seed);
+        let ours: String = (0..100)
+            .map(|_| {
+                let g = generate(&world, &mut rng, &settings, &bins);
+                format!("{} {}\n", g.op, g.problem.template_hash())
+            })
+            .collect();
+        assert_eq!(ours, expected, "{file}");
     }
 }

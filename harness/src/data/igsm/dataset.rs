@@ -1,0 +1,171 @@
+//! iGSM as documents to train on: `problem <sol> solution <ans> answer`, word-level tokens.
+//!
+//! Document `i` is the first problem the official generator makes after `fix_seed(s_i)`, where
+//! `s_i` is a 32-bit draw from the suite seed, the dataset name and `i` (so any document can be
+//! made alone, in any order, and checked against the official code with its own seed). Retry
+//! data (Part 2.2) then draws its mistakes from the same Python stream, as the official
+//! `insert_retry` does. The solution (and answer) is one `Answer` span, so a `values-only` loss
+//! trains on it alone; with masked retries, the withdrawn sentences are left out of the spans.
+
+use std::sync::Arc;
+
+use rand_core::Rng;
+
+use super::official::{Generated, IdGenSettings, generate};
+use super::problem::Rngs;
+use super::World;
+use super::retry::{Sentence, with_retries};
+use crate::data::rng::StreamKey;
+use crate::data::{Doc, Span, SpanKind, Vocab};
+use crate::spec::{IgsmFormat, IgsmSpec, IgsmSplit};
+
+/// Opens the solution.
+pub const SOLUTION: &str = "<sol>";
+/// Opens the answer.
+pub const ANSWER: &str = "<ans>";
+
+/// Every word of the problem and solution templates (our reading of the official formats).
+const TEMPLATE_WORDS: &str = "The number of each equals more than times as much the sum \
+    difference and How many does have ? Define as so = + - * ; . , <sol> <ans> [BACK]";
+
+pub struct Igsm {
+    spec: IgsmSpec,
+    key: StreamKey,
+    world: Arc<World>,
+    vocab: Vocab,
+}
+
+/// One tokenised problem: the prompt the model continues, and where the solution ends.
+pub struct Tokenised {
+    pub generated: Generated,
+    /// `problem <sol>`.
+    pub prompt: Vec<u32>,
+}
+
+impl Igsm {
+    pub fn new(spec: &IgsmSpec, seed: u64) -> Self {
+        let world = Arc::new(world(spec).expect("the suite check accepted the world"));
+        let numbers: Vec<String> = (0..super::text::MODULUS).map(|n| n.to_string()).collect();
+        let letters: Vec<String> = super::problem::all_symbols().iter().map(char::to_string).collect();
+        let vocab = Vocab::from_texts(
+            std::iter::once(TEMPLATE_WORDS)
+                .chain(world.names())
+                .chain(numbers.iter().map(String::as_str))
+                .chain(letters.iter().map(String::as_str)),
+        );
+        Self {
+            spec: spec.clone(),
+            key: StreamKey::new(seed, &["igsm", &spec.name]),
+            world,
+            vocab,
+        }
+    }
+
+    pub fn spec(&self) -> &IgsmSpec {
+        &self.spec
+    }
+
+    fn settings(&self, op: Option<usize>) -> IdGenSettings {
+        IdGenSettings {
+            max_op: self.spec.max_op,
+            max_edge: self.spec.max_edge,
+            op,
+            perm_level: Some(self.spec.perm_level),
+            detail_level: Some(self.spec.detail_level),
+        }
+    }
+
+    /// The official seed of problem `index` of `stream` (training documents: the dataset's
+    /// own stream; evaluation problems: another).
+    fn seed_of(key: &StreamKey, index: u64) -> u32 {
+        key.rng(index, 0).next_u32()
+    }
+
+    /// Problem `index` of the training documents, and the random streams after it.
+    fn training_problem(&self, index: u64) -> (Generated, Rngs) {
+        let mut rng = Rngs::fix_seed(Self::seed_of(&self.key, index));
+        let bins: Vec<u32> = self.spec.split.bins().collect();
+        let generated = generate(&self.world, &mut rng, &self.settings(None), &bins);
+        (generated, rng)
+    }
+
+    /// Evaluation problem `index` with exactly `op` operations, from the test templates
+    /// (never trained on when the documents are the train split), on a stream of its own.
+    pub fn test_problem(&self, index: u64, op: usize) -> Tokenised {
+        let key = StreamKey::new(0, &["igsm-eval", &self.spec.name, &op.to_string()]);
+        let mut rng = Rngs::fix_seed(Self::seed_of(&key, index));
+        let bins: Vec<u32> = IgsmSplit::Test.bins().collect();
+        let generated = generate(&self.world, &mut rng, &self.settings(Some(op)), &bins);
+        let prompt = self.prompt(&generated);
+        Tokenised { generated, prompt }
+    }
+
+    /// `problem <sol>` as token ids.
+    fn prompt(&self, generated: &Generated) -> Vec<u32> {
+        let mut prompt = self
+            .vocab
+            .encode(&generated.problem_text(self.spec.format == IgsmFormat::Qp));
+        prompt.push(self.vocab.id(SOLUTION));
+        prompt
+    }
+
+    /// Training problem `index` and its solution's sentences (retries included).
+    pub fn training_solution(&self, index: u64) -> (Generated, Vec<Sentence>) {
+        let (generated, mut rng) = self.training_problem(index);
+        let sentences = match &self.spec.retry {
+            Some(retry) => with_retries(&generated.problem, &mut rng.py, retry.kind, retry.rate),
+            None => generated
+                .problem
+                .solution
+                .iter()
+                .map(|text| Sentence {
+                    text: text.clone(),
+                    mistake: false,
+                })
+                .collect(),
+        };
+        (generated, sentences)
+    }
+
+    /// Training document `index`.
+    pub fn document(&self, index: u64, doc: &mut Doc) {
+        doc.clear();
+        let (generated, sentences) = self.training_solution(index);
+        doc.tokens = self.prompt(&generated);
+        let masked = self.spec.retry.as_ref().is_some_and(|r| r.masked);
+        let start = doc.tokens.len() as u32;
+        for sentence in &sentences {
+            let mut ids = self.vocab.encode(&sentence.text);
+            ids.push(self.vocab.id("."));
+            if masked && sentence.mistake {
+                doc.tokens.extend(ids);
+            } else {
+                doc.push_span(SpanKind::Answer, &ids);
+            }
+        }
+        let answer = [self.vocab.id(ANSWER), self.vocab.id(&generated.problem.answer.to_string())];
+        doc.push_span(SpanKind::Answer, &answer);
+        if !masked {
+            // One span over the whole solution and answer.
+            doc.spans = vec![Span {
+                kind: SpanKind::Answer,
+                start,
+                end: doc.tokens.len() as u32,
+            }];
+        }
+    }
+}
+
+/// The world a spec's problems draw names from; errors name the setting.
+pub fn world(spec: &IgsmSpec) -> Result<World, String> {
+    if spec.categorisations.is_none() && spec.items.is_none() {
+        return Ok(World::official().as_ref().clone());
+    }
+    let tops: Vec<String> = match &spec.categorisations {
+        Some(tops) => tops.clone(),
+        None => World::official().hierarchies.iter().map(|h| h[0].clone()).collect(),
+    };
+    World::restricted(&tops, spec.items)
+}
+
+crate::data::independent_documents!(Igsm);

@@ -1,0 +1,372 @@
+//! Full-solution accuracy on iGSM, shared by Parts 2.1 and 2.2 (arXiv:2407.20311 §3,
+//! arXiv:2408.16293 §4): the model greedily writes a solution to test problems (templates never
+//! trained on) and the checker (`data::igsm::checker`) reads every step. Accuracy counts
+//! solutions whose every step is right and whose answer is the question's value; redundancy
+//! counts the unnecessary parameters such solutions compute; retries count `[BACK]` sentences.
+//! Also the generator's own checks (`data::igsm::stats`), which do not depend on the model.
+
+use std::sync::Mutex;
+
+use anyhow::{Result, bail};
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+
+use super::greedy::greedy;
+use crate::data::igsm::checker::check;
+use crate::data::igsm::dataset::{ANSWER, Igsm};
+use crate::data::igsm::official::IdGenSettings;
+use crate::data::igsm::stats::{CheckerStats, OpStats, TemplateStats, checker_stats, template_stats};
+use crate::data::igsm::World;
+use crate::data::{DocSource, Vocab};
+use crate::figure::{Axes, Figure};
+use crate::run::{Manifest, Run};
+use crate::spec::{DatasetSpec, IgsmDataEval, IgsmEval};
+use crate::train::Trained;
+
+/// Accuracy at one operation count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpPoint {
+    pub op: usize,
+    pub problems: usize,
+    /// Every step right and the answer right.
+    pub correct: usize,
+    /// The answer right, whatever the steps.
+    pub answer_correct: usize,
+    /// Unnecessary parameters computed, summed over correct solutions.
+    pub redundant: usize,
+    /// `[BACK]` sentences written, summed over all solutions.
+    pub retries: usize,
+}
+
+impl OpPoint {
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.problems.max(1) as f64
+    }
+}
+
+/// A test problem, the model's solution and the checker's verdict, for the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    pub op: usize,
+    pub problem: String,
+    pub solution: String,
+    pub model_solution: String,
+    pub verdict: String,
+}
+
+/// The generator's own checks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataChecks {
+    pub settings: IgsmDataEval,
+    pub checker: CheckerStats,
+    pub ops: OpStats,
+    pub templates: TemplateStats,
+}
+
+/// The checker on the training data's own solutions (retries included).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingCheck {
+    pub solutions: usize,
+    pub accepted: usize,
+    /// `[BACK]` sentences in them.
+    pub retries: usize,
+}
+
+/// What a Part 2.1 or 2.2 run measured.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Measurements {
+    /// The training data's retry rate (0 for error-free data).
+    pub retry_rate: f64,
+    pub training_check: TrainingCheck,
+    pub by_op: Vec<OpPoint>,
+    pub examples: Vec<Example>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataChecks>,
+}
+
+impl Measurements {
+    /// Accuracy over the operation counts in `ops` (all when `None`), and the problems behind it.
+    pub fn accuracy(&self, ops: Option<(usize, usize)>) -> (f64, usize) {
+        let points: Vec<&OpPoint> = self
+            .by_op
+            .iter()
+            .filter(|p| ops.is_none_or(|(low, high)| (low..=high).contains(&p.op)))
+            .collect();
+        let problems: usize = points.iter().map(|p| p.problems).sum();
+        let correct: usize = points.iter().map(|p| p.correct).sum();
+        (correct as f64 / problems.max(1) as f64, problems)
+    }
+
+    /// Unnecessary parameters per correct solution.
+    pub fn redundancy(&self) -> Option<f64> {
+        let correct: usize = self.by_op.iter().map(|p| p.correct).sum();
+        let redundant: usize = self.by_op.iter().map(|p| p.redundant).sum();
+        (correct > 0).then(|| redundant as f64 / correct as f64)
+    }
+
+    /// `[BACK]` sentences per test problem.
+    pub fn retries_per_problem(&self) -> f64 {
+        let problems: usize = self.by_op.iter().map(|p| p.problems).sum();
+        let retries: usize = self.by_op.iter().map(|p| p.retries).sum();
+        retries as f64 / problems.max(1) as f64
+    }
+}
+
+pub fn measured(manifest: &Manifest) -> Option<Measurements> {
+    super::measurements::<Measurements>(manifest)
+}
+
+/// Problems shown in the report per run.
+const EXAMPLES: usize = 2;
+
+/// Measures a model trained on iGSM.
+pub fn measure(run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<serde_json::Value> {
+    let DatasetSpec::Igsm(spec) = &run.spec.dataset else {
+        bail!("dataset `{}` is not iGSM", run.spec.dataset.name());
+    };
+    let evaluation = run.evaluation.igsm.clone().unwrap_or_default();
+    let data = Igsm::new(spec, run.spec.seed);
+    let vocab: &Vocab = data.vocab();
+    let context = run.spec.recipe.context;
+    let ops: Vec<usize> = evaluation.ops.clone().unwrap_or_else(|| (1..=spec.max_op).collect());
+    progress.set_length(ops.len() as u64);
+    let answer = vocab.id(ANSWER);
+    let mut by_op = Vec::new();
+    let mut examples = Vec::new();
+    for &op in &ops {
+        let problems: Vec<_> = (0..evaluation.problems as u64).map(|i| data.test_problem(i, op)).collect();
+        let prompts: Vec<Vec<u32>> = problems
+            .iter()
+            .map(|p| std::iter::once(vocab.eos()).chain(p.prompt.iter().copied()).collect())
+            .collect();
+        // A solution ends with `<ans> value`.
+        let outputs = greedy(&trained.model, &prompts, context, context, |tokens| {
+            tokens.len() >= 2 && tokens[tokens.len() - 2] == answer || tokens.last() == Some(&vocab.eos())
+        });
+        let mut point = OpPoint {
+            op,
+            problems: problems.len(),
+            correct: 0,
+            answer_correct: 0,
+            redundant: 0,
+            retries: 0,
+        };
+        for (problem, output) in problems.iter().zip(&outputs) {
+            let (solution, given) = split_output(vocab, output, answer);
+            let truth = &problem.generated.problem;
+            let verdict = check(truth, &solution, given);
+            point.answer_correct += usize::from(given == Some(truth.answer));
+            point.retries += verdict.retries;
+            if verdict.correct {
+                point.correct += 1;
+                point.redundant += verdict.redundant;
+            }
+            if op == *ops.last().expect("an op") && examples.len() < EXAMPLES {
+                examples.push(Example {
+                    op,
+                    problem: problem.generated.problem_text(false),
+                    solution: problem.generated.solution(),
+                    model_solution: format!("{solution} (answer: {})", given.map_or("none".into(), |a| a.to_string())),
+                    verdict: verdict.error.unwrap_or_else(|| "correct".into()),
+                });
+            }
+        }
+        by_op.push(point);
+        progress.inc(1);
+    }
+    let measurements = Measurements {
+        retry_rate: spec.retry.as_ref().map_or(0.0, |r| r.rate),
+        training_check: training_check(&data),
+        by_op,
+        examples,
+        data: evaluation.data.as_ref().map(data_checks),
+    };
+    Ok(serde_json::to_value(measurements)?)
+}
+
+/// Training solutions the checker reads per run.
+const TRAINING_CHECKED: u64 = 200;
+
+fn training_check(data: &Igsm) -> TrainingCheck {
+    let mut check_result = TrainingCheck {
+        solutions: 0,
+        accepted: 0,
+        retries: 0,
+    };
+    for index in 0..TRAINING_CHECKED.min(data.spec().docs) {
+        let (generated, sentences) = data.training_solution(index);
+        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+        let verdict = check(&generated.problem, &format!(" {}.", texts.join(". ")), Some(generated.problem.answer));
+        check_result.solutions += 1;
+        check_result.accepted += usize::from(verdict.correct);
+        check_result.retries += verdict.retries;
+    }
+    check_result
+}
+
+/// The model's solution text and its answer (`None` when it wrote no `<ans> number`).
+fn split_output(vocab: &Vocab, output: &[u32], answer: u32) -> (String, Option<u32>) {
+    let end = output.iter().position(|&t| t == answer).unwrap_or(output.len());
+    let solution = vocab.decode(&output[..end]);
+    let given = output
+        .get(end + 1)
+        .and_then(|&t| vocab.token(t).parse::<u32>().ok());
+    (format!(" {solution}"), given)
+}
+
+/// The generator checks of `settings`, computed once per process (every run of a suite asks
+/// for the same ones).
+fn data_checks(settings: &IgsmDataEval) -> DataChecks {
+    static DONE: Mutex<Vec<DataChecks>> = Mutex::new(Vec::new());
+    let mut done = DONE.lock().expect("no panic while checking");
+    if let Some(found) = done.iter().find(|d| d.settings == *settings) {
+        return found.clone();
+    }
+    let world = World::official();
+    let mut idgen = IdGenSettings {
+        max_op: settings.max_op,
+        max_edge: settings.max_edge,
+        op: None,
+        perm_level: Some(5),
+        detail_level: Some(0),
+    };
+    let (checker, ops) = checker_stats(&world, &idgen, settings.seed, settings.problems);
+    idgen.op = Some(settings.max_op);
+    let templates = template_stats(&world, &idgen, settings.seed, settings.template_problems);
+    let checks = DataChecks {
+        settings: settings.clone(),
+        checker,
+        ops,
+        templates,
+    };
+    done.push(checks.clone());
+    checks
+}
+
+/// Checks a scale's iGSM evaluation settings; errors name the field.
+fn check_evaluation(evaluation: &IgsmEval) -> Result<(), String> {
+    if evaluation.problems == 0 {
+        return Err("problems: must be at least 1".into());
+    }
+    if let Some(data) = &evaluation.data {
+        let settings = IdGenSettings {
+            max_op: data.max_op,
+            max_edge: data.max_edge,
+            op: None,
+            perm_level: None,
+            detail_level: None,
+        };
+        crate::data::igsm::official::check_settings(&settings).map_err(|e| format!("data.{e}"))?;
+    }
+    Ok(())
+}
+
+/// One console line.
+pub fn brief(manifest: &Manifest) -> String {
+    match measured(manifest) {
+        Some(m) => {
+            let (accuracy, problems) = m.accuracy(None);
+            format!("P {} accuracy {accuracy:.3} of {problems} test problems", manifest.parameters)
+        }
+        None => "no iGSM measurements".into(),
+    }
+}
+
+pub const COLUMNS: &[&str] = &[
+    "retry rate",
+    "accuracy (all ops)",
+    "accuracy by op",
+    "answer only",
+    "redundancy",
+    "retries per problem",
+];
+
+pub fn cells(manifest: &Manifest) -> Vec<String> {
+    let Some(m) = measured(manifest) else {
+        return vec!["—".into(); COLUMNS.len()];
+    };
+    let (accuracy, problems) = m.accuracy(None);
+    let by_op: Vec<String> = m.by_op.iter().map(|p| format!("{}: {:.2}", p.op, p.accuracy())).collect();
+    let answers: usize = m.by_op.iter().map(|p| p.answer_correct).sum();
+    vec![
+        format!("{}", m.retry_rate),
+        format!("{accuracy:.3} ({problems} problems)"),
+        by_op.join(" · "),
+        format!("{:.3}", answers as f64 / problems.max(1) as f64),
+        m.redundancy().map_or("—".into(), |r| format!("{r:.3}")),
+        format!("{:.2}", m.retries_per_problem()),
+    ]
+}
+
+/// Accuracy by operation count, one curve per run.
+pub fn figures(manifests: &[Manifest]) -> Vec<Figure> {
+    let points: Vec<(String, Vec<(f64, f64)>)> = manifests
+        .iter()
+        .filter_map(|m| Some((m, measured(m)?)))
+        .map(|(m, x)| {
+            let curve = x.by_op.iter().map(|p| (p.op as f64, p.accuracy())).collect();
+            (m.label(), curve)
+        })
+        .collect();
+    if points.is_empty() {
+        return Vec::new();
+    }
+    vec![Figure {
+        name: "accuracy-by-op".into(),
+        title: "Full-solution accuracy on test templates, by operations".into(),
+        x_label: "operations in the solution (op)".into(),
+        y_label: "accuracy".into(),
+        points,
+        lines: Vec::new(),
+        axes: Axes::Linear,
+    }]
+}
+
+/// The run with the best accuracy over `ops` among those `keep` accepts: (accuracy, problems,
+/// run).
+pub fn best_accuracy<'a>(
+    runs: &[&'a Manifest],
+    ops: Option<(usize, usize)>,
+    keep: impl Fn(&Measurements) -> bool,
+) -> Option<(f64, usize, &'a Manifest)> {
+    runs.iter()
+        .filter_map(|m| {
+            let x = measured(m).filter(|x| keep(x))?;
+            let (accuracy, problems) = x.accuracy(ops);
+            (problems > 0).then_some((accuracy, problems, *m))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// Checks what Parts 2.1 and 2.2 need of a suite: iGSM datasets and usable evaluation settings.
+pub fn check_suite(suite: &crate::spec::Suite) -> Result<(), crate::spec::Invalid> {
+    super::check_trained_datasets(suite, super::part2_1::measurable)?;
+    for (scale, spec) in suite.scales.iter() {
+        if let Some(igsm) = &spec.evaluation.igsm {
+            check_evaluation(igsm).map_err(|message| {
+                let field = message.split(':').next().unwrap_or("igsm").to_owned();
+                crate::spec::Invalid::field(format!("scales.{}.evaluation.igsm.{field}", scale.name()), message)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Each run's example problems with its solutions.
+pub fn excerpts(manifests: &[Manifest]) -> Vec<super::Excerpt> {
+    manifests
+        .iter()
+        .filter_map(|m| Some((m, measured(m)?)))
+        .flat_map(|(m, x)| {
+            x.examples.into_iter().enumerate().map(move |(i, e)| super::Excerpt {
+                title: format!("{} — test problem {} with {} operations", m.label(), i + 1, e.op),
+                lines: vec![
+                    ("problem".into(), e.problem),
+                    ("the generator's solution".into(), e.solution),
+                    ("the model's solution".into(), e.model_solution),
+                    ("checker".into(), e.verdict),
+                ],
+            })
+        })
+        .collect()
+}
