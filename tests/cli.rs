@@ -284,6 +284,59 @@ fn bad_part4_1_settings_are_rejected_naming_the_field() {
     }
 }
 
+/// Parts 2.1/2.2's iGSM settings: operations, the room for structures, the hierarchies, the
+/// item lists, the detail levels the checker reads, the retry rate.
+#[test]
+fn bad_igsm_settings_are_rejected_naming_the_field() {
+    let part2_1 = fs::read_to_string(repo().join("suites/part2.1/v1.toml")).unwrap();
+    let part2_2 = fs::read_to_string(repo().join("suites/part2.2/v1.toml")).unwrap();
+    let cases = [
+        (
+            &part2_1,
+            "max_op = 2",
+            "max_op = 0",
+            "smoke.datasets[0].max_op",
+        ),
+        (
+            &part2_1,
+            "max_edge = 12",
+            "max_edge = 8",
+            "smoke.datasets[0].max_edge",
+        ),
+        (
+            &part2_1,
+            "categorisations = [\"Zoo\"]",
+            "categorisations = [\"Farm\"]",
+            "smoke.datasets[0].categorisations",
+        ),
+        (
+            &part2_1,
+            "items = 4",
+            "items = 3",
+            "smoke.datasets[0].items",
+        ),
+        (
+            &part2_1,
+            "items = 4",
+            "items = 4\ndetail_level = 1",
+            "smoke.datasets[0].detail_level",
+        ),
+        (
+            &part2_2,
+            "rate = 0.2",
+            "rate = 1.5",
+            "smoke.datasets[1].retry.rate",
+        ),
+    ];
+    for (text, good, bad, field) in cases {
+        assert!(text.contains(good), "{good}");
+        let (status, stderr, _file, _dir) = data_on(&text.replacen(good, bad, 1));
+        assert_eq!(status, 2, "{bad}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(field), "expected `{field}` in: {stderr}");
+    }
+}
+
 /// Parts 3.1/3.2's settings: finetuning sweeps need their pretrained runs and the same context,
 /// LoRA only finetunes, hints only exist for the month tasks, pools stay within the published
 /// ones.
@@ -429,7 +482,10 @@ fn igsm_sample_reproduces_the_official_generator() {
             .output()
             .unwrap();
         assert!(output.status.success(), "{file}");
-        assert!(output.stdout == expected, "{file} differs from the official generator's output");
+        assert!(
+            output.stdout == expected,
+            "{file} differs from the official generator's output"
+        );
     }
 }
 

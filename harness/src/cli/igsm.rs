@@ -138,11 +138,13 @@ pub fn run(command: IgsmCommand) -> Result<Outcome> {
                 }
             };
             println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(if report["checker"]["accepted"] != report["checker"]["problems"] && op.is_none() {
-                Outcome::CheckFailed
-            } else {
-                Outcome::Ok
-            })
+            Ok(
+                if report["checker"]["accepted"] != report["checker"]["problems"] && op.is_none() {
+                    Outcome::CheckFailed
+                } else {
+                    Outcome::Ok
+                },
+            )
         }
     }
 }

@@ -34,7 +34,10 @@ pub fn greedy(
                     let token = if position < prompt.len() {
                         prompt[position]
                     } else {
-                        generated[r].last().copied().unwrap_or(prompt[prompt.len() - 1])
+                        generated[r]
+                            .last()
+                            .copied()
+                            .unwrap_or(prompt[prompt.len() - 1])
                     };
                     i64::from(token)
                 })

@@ -12,11 +12,13 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::greedy::greedy;
+use crate::data::igsm::World;
 use crate::data::igsm::checker::check;
 use crate::data::igsm::dataset::{ANSWER, Igsm};
 use crate::data::igsm::official::IdGenSettings;
-use crate::data::igsm::stats::{CheckerStats, OpStats, TemplateStats, checker_stats, template_stats};
-use crate::data::igsm::World;
+use crate::data::igsm::stats::{
+    CheckerStats, OpStats, TemplateStats, checker_stats, template_stats,
+};
 use crate::data::{DocSource, Vocab};
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
@@ -128,20 +130,30 @@ pub fn measure(run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<s
     let data = Igsm::new(spec, run.spec.seed);
     let vocab: &Vocab = data.vocab();
     let context = run.spec.recipe.context;
-    let ops: Vec<usize> = evaluation.ops.clone().unwrap_or_else(|| (1..=spec.max_op).collect());
+    let ops: Vec<usize> = evaluation
+        .ops
+        .clone()
+        .unwrap_or_else(|| (1..=spec.max_op).collect());
     progress.set_length(ops.len() as u64);
     let answer = vocab.id(ANSWER);
     let mut by_op = Vec::new();
     let mut examples = Vec::new();
     for &op in &ops {
-        let problems: Vec<_> = (0..evaluation.problems as u64).map(|i| data.test_problem(i, op)).collect();
+        let problems: Vec<_> = (0..evaluation.problems as u64)
+            .map(|i| data.eval_problem(i, op, evaluation.split))
+            .collect();
         let prompts: Vec<Vec<u32>> = problems
             .iter()
-            .map(|p| std::iter::once(vocab.eos()).chain(p.prompt.iter().copied()).collect())
+            .map(|p| {
+                std::iter::once(vocab.eos())
+                    .chain(p.prompt.iter().copied())
+                    .collect()
+            })
             .collect();
         // A solution ends with `<ans> value`.
         let outputs = greedy(&trained.model, &prompts, context, context, |tokens| {
-            tokens.len() >= 2 && tokens[tokens.len() - 2] == answer || tokens.last() == Some(&vocab.eos())
+            tokens.len() >= 2 && tokens[tokens.len() - 2] == answer
+                || tokens.last() == Some(&vocab.eos())
         });
         let mut point = OpPoint {
             op,
@@ -166,7 +178,10 @@ pub fn measure(run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<s
                     op,
                     problem: problem.generated.problem_text(false),
                     solution: problem.generated.solution(),
-                    model_solution: format!("{solution} (answer: {})", given.map_or("none".into(), |a| a.to_string())),
+                    model_solution: format!(
+                        "{solution} (answer: {})",
+                        given.map_or("none".into(), |a| a.to_string())
+                    ),
                     verdict: verdict.error.unwrap_or_else(|| "correct".into()),
                 });
             }
@@ -196,7 +211,11 @@ fn training_check(data: &Igsm) -> TrainingCheck {
     for index in 0..TRAINING_CHECKED.min(data.spec().docs) {
         let (generated, sentences) = data.training_solution(index);
         let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
-        let verdict = check(&generated.problem, &format!(" {}.", texts.join(". ")), Some(generated.problem.answer));
+        let verdict = check(
+            &generated.problem,
+            &format!(" {}.", texts.join(". ")),
+            Some(generated.problem.answer),
+        );
         check_result.solutions += 1;
         check_result.accepted += usize::from(verdict.correct);
         check_result.retries += verdict.retries;
@@ -206,7 +225,10 @@ fn training_check(data: &Igsm) -> TrainingCheck {
 
 /// The model's solution text and its answer (`None` when it wrote no `<ans> number`).
 fn split_output(vocab: &Vocab, output: &[u32], answer: u32) -> (String, Option<u32>) {
-    let end = output.iter().position(|&t| t == answer).unwrap_or(output.len());
+    let end = output
+        .iter()
+        .position(|&t| t == answer)
+        .unwrap_or(output.len());
     let solution = vocab.decode(&output[..end]);
     let given = output
         .get(end + 1)
@@ -266,7 +288,10 @@ pub fn brief(manifest: &Manifest) -> String {
     match measured(manifest) {
         Some(m) => {
             let (accuracy, problems) = m.accuracy(None);
-            format!("P {} accuracy {accuracy:.3} of {problems} test problems", manifest.parameters)
+            format!(
+                "P {} accuracy {accuracy:.3} of {problems} test problems",
+                manifest.parameters
+            )
         }
         None => "no iGSM measurements".into(),
     }
@@ -286,7 +311,11 @@ pub fn cells(manifest: &Manifest) -> Vec<String> {
         return vec!["—".into(); COLUMNS.len()];
     };
     let (accuracy, problems) = m.accuracy(None);
-    let by_op: Vec<String> = m.by_op.iter().map(|p| format!("{}: {:.2}", p.op, p.accuracy())).collect();
+    let by_op: Vec<String> = m
+        .by_op
+        .iter()
+        .map(|p| format!("{}: {:.2}", p.op, p.accuracy()))
+        .collect();
     let answers: usize = m.by_op.iter().map(|p| p.answer_correct).sum();
     vec![
         format!("{}", m.retry_rate),
@@ -304,7 +333,11 @@ pub fn figures(manifests: &[Manifest]) -> Vec<Figure> {
         .iter()
         .filter_map(|m| Some((m, measured(m)?)))
         .map(|(m, x)| {
-            let curve = x.by_op.iter().map(|p| (p.op as f64, p.accuracy())).collect();
+            let curve = x
+                .by_op
+                .iter()
+                .map(|p| (p.op as f64, p.accuracy()))
+                .collect();
             (m.label(), curve)
         })
         .collect();
@@ -340,16 +373,30 @@ pub fn best_accuracy<'a>(
 
 /// Checks what Parts 2.1 and 2.2 need of a suite: iGSM datasets and usable evaluation settings.
 pub fn check_suite(suite: &crate::spec::Suite) -> Result<(), crate::spec::Invalid> {
-    super::check_trained_datasets(suite, super::part2_1::measurable)?;
+    super::check_trained_datasets(suite, measurable)?;
     for (scale, spec) in suite.scales.iter() {
         if let Some(igsm) = &spec.evaluation.igsm {
             check_evaluation(igsm).map_err(|message| {
                 let field = message.split(':').next().unwrap_or("igsm").to_owned();
-                crate::spec::Invalid::field(format!("scales.{}.evaluation.igsm.{field}", scale.name()), message)
+                crate::spec::Invalid::field(
+                    format!("scales.{}.evaluation.igsm.{field}", scale.name()),
+                    message,
+                )
             })?;
         }
     }
     Ok(())
+}
+
+/// Whether Parts 2.1 and 2.2 can measure a model trained on `dataset`.
+fn measurable(dataset: &DatasetSpec) -> Result<(), String> {
+    match dataset {
+        DatasetSpec::Igsm(_) => Ok(()),
+        other => Err(format!(
+            "dataset `{}`: Parts 2.1 and 2.2 train on `igsm`",
+            other.name()
+        )),
+    }
 }
 
 /// Each run's example problems with its solutions.
@@ -358,15 +405,23 @@ pub fn excerpts(manifests: &[Manifest]) -> Vec<super::Excerpt> {
         .iter()
         .filter_map(|m| Some((m, measured(m)?)))
         .flat_map(|(m, x)| {
-            x.examples.into_iter().enumerate().map(move |(i, e)| super::Excerpt {
-                title: format!("{} — test problem {} with {} operations", m.label(), i + 1, e.op),
-                lines: vec![
-                    ("problem".into(), e.problem),
-                    ("the generator's solution".into(), e.solution),
-                    ("the model's solution".into(), e.model_solution),
-                    ("checker".into(), e.verdict),
-                ],
-            })
+            x.examples
+                .into_iter()
+                .enumerate()
+                .map(move |(i, e)| super::Excerpt {
+                    title: format!(
+                        "{} — test problem {} with {} operations",
+                        m.label(),
+                        i + 1,
+                        e.op
+                    ),
+                    lines: vec![
+                        ("problem".into(), e.problem),
+                        ("the generator's solution".into(), e.solution),
+                        ("the model's solution".into(), e.model_solution),
+                        ("checker".into(), e.verdict),
+                    ],
+                })
         })
         .collect()
 }

@@ -405,6 +405,10 @@ pub struct IgsmSpec {
     /// `Ecosystems`); all four when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categorisations: Option<Vec<String>>,
+    /// Keep only the first this many item lists of every category (fewer names); all five when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lists: Option<usize>,
     /// Keep only the first this many names of every item list (a smaller vocabulary; at least
     /// 4, the widest layer); the official lists when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

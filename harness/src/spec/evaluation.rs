@@ -23,6 +23,10 @@ pub struct IgsmEval {
     /// Test problems per operation count (the paper uses 4096).
     #[serde(default = "one_hundred")]
     pub problems: usize,
+    /// The solution templates of the evaluation problems: `test` (never trained on, the
+    /// paper's) or `train` (fresh problems of the trained templates: in distribution).
+    #[serde(default)]
+    pub split: crate::spec::IgsmSplit,
     /// The operation counts evaluated; 1 to the dataset's `max_op` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops: Option<Vec<usize>>,
@@ -35,6 +39,7 @@ impl Default for IgsmEval {
     fn default() -> Self {
         Self {
             problems: one_hundred(),
+            split: Default::default(),
             ops: None,
             data: None,
         }

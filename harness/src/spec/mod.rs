@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 
 pub use claim::Claim;
 pub use dataset::{
-    IgsmFormat, IgsmSpec, IgsmSplit, RetryKind, RetrySpec,
     BiodSpec, BiosMixedSpec, BiosQaSpec, BiosSpec, BiosTaskSpec, BrevoSpec, CfgSpec, CopySpec,
-    DatasetSpec, DepoSpec, ManoSpec, PoolSizes, Split, StreamHashes, Task,
+    DatasetSpec, DepoSpec, IgsmFormat, IgsmSpec, IgsmSplit, ManoSpec, PoolSizes, RetryKind,
+    RetrySpec, Split, StreamHashes, Task,
 };
 pub use error::{Invalid, InvalidFile, one_line};
 pub use evaluation::{Evaluation, GrammarEval, IgsmDataEval, IgsmEval};

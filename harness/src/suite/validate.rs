@@ -7,8 +7,8 @@ use crate::data::names::name_space;
 use crate::data::pools::pools;
 use crate::parts;
 use crate::spec::{
-    BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, IgsmSpec, Invalid, PoolSizes, Recipe, StartFrom,
-    Suite, Sweep,
+    BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, IgsmSpec, Invalid, PoolSizes, Recipe,
+    StartFrom, Suite, Sweep,
 };
 
 /// Checks everything serde could not; the suite's part checks its own settings last.
@@ -397,13 +397,22 @@ fn validate_igsm(s: &IgsmSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invali
         ));
     }
     crate::data::igsm::dataset::world(s).map_err(|message| {
-        let field = if message.contains("items") { "items" } else { "categorisations" };
+        let field = if message.starts_with("lists") {
+            "lists"
+        } else if message.contains("items") {
+            "items"
+        } else {
+            "categorisations"
+        };
         Invalid::field(at(field), message)
     })?;
     if let Some(retry) = &s.retry
         && !(0.0..1.0).contains(&retry.rate)
     {
-        return Err(Invalid::field(at("retry.rate"), "expected a probability in [0, 1)"));
+        return Err(Invalid::field(
+            at("retry.rate"),
+            "expected a probability in [0, 1)",
+        ));
     }
     Ok(())
 }

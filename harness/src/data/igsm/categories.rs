@@ -41,9 +41,14 @@ impl World {
             .clone()
     }
 
-    /// A smaller world: only the hierarchies whose top category is named, each item list cut to
-    /// its first `items` names. Errors name the unknown hierarchy or the too-short lists.
-    pub fn restricted(hierarchies: &[String], items: Option<usize>) -> Result<World, String> {
+    /// A smaller world: only the hierarchies whose top category is named, each category's first
+    /// `lists` item lists, each cut to its first `items` names. Errors name the unknown
+    /// hierarchy or the too-short lists.
+    pub fn restricted(
+        hierarchies: &[String],
+        lists: Option<usize>,
+        items: Option<usize>,
+    ) -> Result<World, String> {
         let official = Self::official();
         let mut world = World {
             hierarchies: Vec::new(),
@@ -55,8 +60,12 @@ impl World {
                 .iter()
                 .find(|h| &h[0] == top)
                 .ok_or_else(|| {
-                    let known: Vec<&str> = official.hierarchies.iter().map(|h| h[0].as_str()).collect();
-                    format!("unknown categorisation `{top}` (known: {})", known.join(", "))
+                    let known: Vec<&str> =
+                        official.hierarchies.iter().map(|h| h[0].as_str()).collect();
+                    format!(
+                        "unknown categorisation `{top}` (known: {})",
+                        known.join(", ")
+                    )
                 })?;
             world.hierarchies.push(hierarchy.clone());
             for name in hierarchy {
@@ -64,6 +73,9 @@ impl World {
                     name: name.clone(),
                     lists: official.lists(name).to_vec(),
                 };
+                if let Some(lists) = lists {
+                    category.lists.truncate(lists);
+                }
                 if let Some(items) = items {
                     for list in &mut category.lists {
                         list.items.truncate(items);
@@ -74,6 +86,9 @@ impl World {
         }
         if world.hierarchies.is_empty() {
             return Err("no categorisation chosen".to_string());
+        }
+        if lists == Some(0) {
+            return Err("lists = 0: every category needs an item list".to_string());
         }
         if let Some(items) = items
             && items < WIDEST_LAYER
@@ -88,7 +103,11 @@ impl World {
     /// Every word a problem over this world can name: categories and items.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.categories.iter().flat_map(|c| {
-            std::iter::once(c.name.as_str()).chain(c.lists.iter().flat_map(|l| l.items.iter().map(String::as_str)))
+            std::iter::once(c.name.as_str()).chain(
+                c.lists
+                    .iter()
+                    .flat_map(|l| l.items.iter().map(String::as_str)),
+            )
         })
     }
 

@@ -108,10 +108,14 @@ pub fn check(problem: &Problem, solution: &str, answer: Option<u32>) -> Verdict 
     }
     let question = problem.question;
     verdict.error = match (values.get(&question), answer) {
-        (None, _) => Some(format!("the question's {} is never defined", problem.full_name(&question))),
-        (Some(&value), Some(given)) if given != value => {
-            Some(format!("answer {given}, but {} is {value}", problem.full_name(&question)))
-        }
+        (None, _) => Some(format!(
+            "the question's {} is never defined",
+            problem.full_name(&question)
+        )),
+        (Some(&value), Some(given)) if given != value => Some(format!(
+            "answer {given}, but {} is {value}",
+            problem.full_name(&question)
+        )),
         _ => None,
     };
     verdict.correct = verdict.error.is_none();
@@ -165,8 +169,14 @@ fn check_sentence(
     }
     let wanted = inputs(problem, &param);
     if depends_on != wanted {
-        let missing: Vec<String> = wanted.difference(&depends_on).map(|p| problem.full_name(p)).collect();
-        let extra: Vec<String> = depends_on.difference(&wanted).map(|p| problem.full_name(p)).collect();
+        let missing: Vec<String> = wanted
+            .difference(&depends_on)
+            .map(|p| problem.full_name(p))
+            .collect();
+        let extra: Vec<String> = depends_on
+            .difference(&wanted)
+            .map(|p| problem.full_name(p))
+            .collect();
         return Err(format!(
             "{name} is computed from the wrong parameters (missing: [{}], not its inputs: [{}])",
             missing.join(", "),
@@ -174,13 +184,21 @@ fn check_sentence(
         ));
     }
     if value != problem.lookup[&param] {
-        return Err(format!("{name} comes out {value}, but it is {}", problem.lookup[&param]));
+        return Err(format!(
+            "{name} comes out {value}, but it is {}",
+            problem.lookup[&param]
+        ));
     }
     define(symbols, symbol, value, BTreeSet::from([param]))?;
     Ok(Sentence::Defined(param, value))
 }
 
-fn define(symbols: &mut HashMap<String, Symbol>, letter: &str, value: u32, depends_on: BTreeSet<Param>) -> Result<(), String> {
+fn define(
+    symbols: &mut HashMap<String, Symbol>,
+    letter: &str,
+    value: u32,
+    depends_on: BTreeSet<Param>,
+) -> Result<(), String> {
     if symbols.contains_key(letter) {
         return Err(format!("letter {letter} is defined twice"));
     }
@@ -190,7 +208,10 @@ fn define(symbols: &mut HashMap<String, Symbol>, letter: &str, value: u32, depen
 
 /// One step `x = <operands> [= <numbers>] = <result>`: the name it defines, its value and the
 /// parameters it depends on.
-fn evaluate<'a>(symbols: &HashMap<String, Symbol>, step: &'a str) -> Result<(&'a str, u32, BTreeSet<Param>), String> {
+fn evaluate<'a>(
+    symbols: &HashMap<String, Symbol>,
+    step: &'a str,
+) -> Result<(&'a str, u32, BTreeSet<Param>), String> {
     let parts: Vec<&str> = step.split(" = ").collect();
     let (name, result) = match parts.as_slice() {
         [name, .., result] if parts.len() >= 2 => (*name, *result),
@@ -220,7 +241,9 @@ fn evaluate<'a>(symbols: &HashMap<String, Symbol>, step: &'a str) -> Result<(&'a
         let (written, _) = split_operation(numbers);
         let written: Vec<Option<u32>> = written.iter().map(|n| number(n)).collect();
         if written != operand_values.iter().map(|&v| Some(v)).collect::<Vec<_>>() {
-            return Err(format!("`{step}`: the numbers are not the operands' values"));
+            return Err(format!(
+                "`{step}`: the numbers are not the operands' values"
+            ));
         }
     }
     let value = match (op, operand_values.as_slice()) {

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use rand_core::Rng;
 
+use super::World;
 use super::official::{Generated, IdGenSettings, generate};
 use super::problem::Rngs;
-use super::World;
 use super::retry::{Sentence, with_retries};
 use crate::data::rng::StreamKey;
 use crate::data::{Doc, Span, SpanKind, Vocab};
@@ -26,7 +26,7 @@ pub const ANSWER: &str = "<ans>";
 
 /// Every word of the problem and solution templates (our reading of the official formats).
 const TEMPLATE_WORDS: &str = "The number of each equals more than times as much the sum \
-    difference and How many does have ? Define as so = + - * ; . , <sol> <ans> [BACK]";
+    difference and How many does have ? Define as so = + - * ; . , 's <sol> <ans> [BACK]";
 
 pub struct Igsm {
     spec: IgsmSpec,
@@ -46,10 +46,17 @@ impl Igsm {
     pub fn new(spec: &IgsmSpec, seed: u64) -> Self {
         let world = Arc::new(world(spec).expect("the suite check accepted the world"));
         let numbers: Vec<String> = (0..super::text::MODULUS).map(|n| n.to_string()).collect();
-        let letters: Vec<String> = super::problem::all_symbols().iter().map(char::to_string).collect();
+        let letters: Vec<String> = super::problem::all_symbols()
+            .iter()
+            .map(char::to_string)
+            .collect();
+        // Names appear bare and as owners ("X's Y"): a name that itself ends in "'s" (Trader
+        // Joe's) splits differently in the second form.
+        let owners: Vec<String> = world.names().map(|name| format!("{name}'s")).collect();
         let vocab = Vocab::from_texts(
             std::iter::once(TEMPLATE_WORDS)
                 .chain(world.names())
+                .chain(owners.iter().map(String::as_str))
                 .chain(numbers.iter().map(String::as_str))
                 .chain(letters.iter().map(String::as_str)),
         );
@@ -89,12 +96,16 @@ impl Igsm {
         (generated, rng)
     }
 
-    /// Evaluation problem `index` with exactly `op` operations, from the test templates
-    /// (never trained on when the documents are the train split), on a stream of its own.
-    pub fn test_problem(&self, index: u64, op: usize) -> Tokenised {
-        let key = StreamKey::new(0, &["igsm-eval", &self.spec.name, &op.to_string()]);
+    /// Evaluation problem `index` with exactly `op` operations from the templates of `split`,
+    /// on a stream of its own (so never a training document).
+    pub fn eval_problem(&self, index: u64, op: usize, split: IgsmSplit) -> Tokenised {
+        let split_name = format!("{split:?}");
+        let key = StreamKey::new(
+            0,
+            &["igsm-eval", &self.spec.name, &op.to_string(), &split_name],
+        );
         let mut rng = Rngs::fix_seed(Self::seed_of(&key, index));
-        let bins: Vec<u32> = IgsmSplit::Test.bins().collect();
+        let bins: Vec<u32> = split.bins().collect();
         let generated = generate(&self.world, &mut rng, &self.settings(Some(op)), &bins);
         let prompt = self.prompt(&generated);
         Tokenised { generated, prompt }
@@ -143,7 +154,10 @@ impl Igsm {
                 doc.push_span(SpanKind::Answer, &ids);
             }
         }
-        let answer = [self.vocab.id(ANSWER), self.vocab.id(&generated.problem.answer.to_string())];
+        let answer = [
+            self.vocab.id(ANSWER),
+            self.vocab.id(&generated.problem.answer.to_string()),
+        ];
         doc.push_span(SpanKind::Answer, &answer);
         if !masked {
             // One span over the whole solution and answer.
@@ -158,14 +172,18 @@ impl Igsm {
 
 /// The world a spec's problems draw names from; errors name the setting.
 pub fn world(spec: &IgsmSpec) -> Result<World, String> {
-    if spec.categorisations.is_none() && spec.items.is_none() {
+    if spec.categorisations.is_none() && spec.lists.is_none() && spec.items.is_none() {
         return Ok(World::official().as_ref().clone());
     }
     let tops: Vec<String> = match &spec.categorisations {
         Some(tops) => tops.clone(),
-        None => World::official().hierarchies.iter().map(|h| h[0].clone()).collect(),
+        None => World::official()
+            .hierarchies
+            .iter()
+            .map(|h| h[0].clone())
+            .collect(),
     };
-    World::restricted(&tops, spec.items)
+    World::restricted(&tops, spec.lists, spec.items)
 }
 
 crate::data::independent_documents!(Igsm);

@@ -22,13 +22,14 @@ pub mod checker;
 pub mod dag;
 pub mod dataset;
 mod dependency;
+pub mod expression;
 pub mod official;
 pub mod problem;
 pub mod python;
 pub mod retry;
 mod sketch;
+mod solution;
 pub mod stats;
-pub mod solution;
 mod structure;
 pub mod text;
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::categories::World;
 use super::dag::{Dag, Param};
+use super::expression::Expression;
 use super::python::{NumpyRandom, PyRandom};
-use super::solution::Expression;
 
 /// The official `try_num`: structure graphs tried before the problem's parameters are redrawn.
 const TRIES: usize = 1000;

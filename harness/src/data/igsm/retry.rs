@@ -25,7 +25,12 @@ pub struct Sentence {
 }
 
 /// The solution's sentences with mistakes inserted at `rate`.
-pub fn with_retries(problem: &Problem, py: &mut PyRandom, kind: RetryKind, rate: f64) -> Vec<Sentence> {
+pub fn with_retries(
+    problem: &Problem,
+    py: &mut PyRandom,
+    kind: RetryKind,
+    rate: f64,
+) -> Vec<Sentence> {
     let all = problem.all_params();
     let order = &problem.topological_order;
     let mut sentences = Vec::new();

@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::World;
 use super::checker::check;
 use super::official::{IdGenSettings, generate};
 use super::problem::Rngs;
-use super::World;
 
 /// The checker's verdicts on generated solutions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,7 +49,12 @@ pub struct TemplateStats {
 }
 
 /// `problems` problems of `fix_seed(seed)` (one stream, every template bin), checked.
-pub fn checker_stats(world: &std::sync::Arc<World>, settings: &IdGenSettings, seed: u32, problems: usize) -> (CheckerStats, OpStats) {
+pub fn checker_stats(
+    world: &std::sync::Arc<World>,
+    settings: &IdGenSettings,
+    seed: u32,
+    problems: usize,
+) -> (CheckerStats, OpStats) {
     let mut rng = Rngs::fix_seed(seed);
     let bins: Vec<u32> = (0..23).collect();
     let mut accepted = 0;
@@ -58,7 +63,11 @@ pub fn checker_stats(world: &std::sync::Arc<World>, settings: &IdGenSettings, se
     for _ in 0..problems {
         let generated = generate(world, &mut rng, settings, &bins);
         let solution = generated.solution();
-        let verdict = check(&generated.problem, &solution, Some(generated.problem.answer));
+        let verdict = check(
+            &generated.problem,
+            &solution,
+            Some(generated.problem.answer),
+        );
         if verdict.correct {
             accepted += 1;
         } else if first_rejection.is_none() {
@@ -96,8 +105,15 @@ pub fn checker_stats(world: &std::sync::Arc<World>, settings: &IdGenSettings, se
 
 /// Birthday-paradox count of the solution templates of problems with exactly `settings.op`
 /// operations: `problems` of `fix_seed(seed)`, every template bin.
-pub fn template_stats(world: &std::sync::Arc<World>, settings: &IdGenSettings, seed: u32, problems: usize) -> TemplateStats {
-    let op = settings.op.expect("templates are counted at one operation count");
+pub fn template_stats(
+    world: &std::sync::Arc<World>,
+    settings: &IdGenSettings,
+    seed: u32,
+    problems: usize,
+) -> TemplateStats {
+    let op = settings
+        .op
+        .expect("templates are counted at one operation count");
     let mut rng = Rngs::fix_seed(seed);
     let bins: Vec<u32> = (0..23).collect();
     let mut keys: Vec<[u8; 16]> = (0..problems)

@@ -4,12 +4,18 @@ use rand_chacha::ChaCha8Rng;
 
 use super::checker::{check, inputs};
 use super::retry::with_retries;
-use crate::spec::RetryKind;
 use super::*;
 use crate::data::rng::{StreamKey, index};
+use crate::spec::RetryKind;
 
 /// `count` problems of `fix_seed(seed)` (one stream), with the settings of iGSM-med or hard.
-fn problems(seed: u32, max_op: usize, max_edge: usize, detail_level: Option<u8>, count: usize) -> Vec<Generated> {
+fn problems(
+    seed: u32,
+    max_op: usize,
+    max_edge: usize,
+    detail_level: Option<u8>,
+    count: usize,
+) -> Vec<Generated> {
     let world = World::official();
     let settings = IdGenSettings {
         max_op,
@@ -20,7 +26,9 @@ fn problems(seed: u32, max_op: usize, max_edge: usize, detail_level: Option<u8>,
     };
     let mut rng = Rngs::fix_seed(seed);
     let bins: Vec<u32> = (0..23).collect();
-    (0..count).map(|_| generate(&world, &mut rng, &settings, &bins)).collect()
+    (0..count)
+        .map(|_| generate(&world, &mut rng, &settings, &bins))
+        .collect()
 }
 
 fn text(sentences: &[String]) -> String {
@@ -34,11 +42,20 @@ fn every_generated_solution_is_accepted() {
         .into_iter()
         .chain(problems(7, 21, 28, Some(0), 60))
         // Detail levels that name each parameter and write each step's symbols.
-        .chain(problems(3, 12, 18, None, 300).into_iter().filter(|g| [2, 6, 8].contains(&g.detail_level)))
+        .chain(
+            problems(3, 12, 18, None, 300)
+                .into_iter()
+                .filter(|g| [2, 6, 8].contains(&g.detail_level)),
+        )
     {
         let problem = &generated.problem;
         let verdict = check(problem, &generated.solution(), Some(problem.answer));
-        assert!(verdict.correct, "{:?}\n{}", verdict.error, generated.solution());
+        assert!(
+            verdict.correct,
+            "{:?}\n{}",
+            verdict.error,
+            generated.solution()
+        );
         assert_eq!(verdict.defined, problem.solution.len());
         assert_eq!(verdict.redundant, 0);
         checked += 1;
@@ -54,7 +71,11 @@ fn shuffled_valid_order(problem: &Problem, rng: &mut ChaCha8Rng) -> Vec<String> 
     while done.len() < order.len() {
         let ready: Vec<usize> = (0..order.len())
             .filter(|&i| !done.contains(&order[i]))
-            .filter(|&i| inputs(problem, &order[i]).iter().all(|p| done.contains(p) || !order.contains(p)))
+            .filter(|&i| {
+                inputs(problem, &order[i])
+                    .iter()
+                    .all(|p| done.contains(p) || !order.contains(p))
+            })
             .collect();
         let pick = ready[index(rng, ready.len())];
         done.push(order[pick]);
@@ -99,16 +120,30 @@ fn corrupted_solutions_are_rejected_naming_the_sentence() {
         let value: u32 = value.parse().expect("a number");
         wrong_value[n - 1] = format!("{head} = {}", (value + 1) % 23);
         let verdict = check(problem, &text(&wrong_value), None);
-        assert_eq!(verdict.error.map(|e| e.starts_with(&format!("sentence {n}:"))), Some(true));
+        assert_eq!(
+            verdict
+                .error
+                .map(|e| e.starts_with(&format!("sentence {n}:"))),
+            Some(true)
+        );
         // The question never computed.
         let verdict = check(problem, &text(&problem.solution[..n - 1]), None);
         assert!(verdict.error.expect("rejected").contains("never defined"));
         // The right solution and a wrong answer.
-        let verdict = check(problem, &generated.solution(), Some((problem.answer + 1) % 23));
+        let verdict = check(
+            problem,
+            &generated.solution(),
+            Some((problem.answer + 1) % 23),
+        );
         assert!(verdict.error.expect("rejected").starts_with("answer"));
         // An unknown parameter.
         let verdict = check(problem, " Define Nobody's Nothing as a; so a = 3.", None);
-        assert!(verdict.error.expect("rejected").contains("no parameter is called"));
+        assert!(
+            verdict
+                .error
+                .expect("rejected")
+                .contains("no parameter is called")
+        );
     }
 }
 
@@ -122,7 +157,9 @@ fn a_correct_unnecessary_step_counts_as_redundancy() {
             p.is_instance()
                 && problem.template.contains(p)
                 && !problem.topological_order.contains(p)
-                && inputs(&problem, p).iter().all(|q| problem.topological_order.contains(q))
+                && inputs(&problem, p)
+                    .iter()
+                    .all(|q| problem.topological_order.contains(q))
         }) else {
             continue;
         };
@@ -151,8 +188,17 @@ fn retry_data_names_wrong_parameters_and_checks() {
             // Every mistake names a parameter that is wrong at that point.
             let mut known = Vec::new();
             for sentence in &sentences {
-                let name = sentence.text.strip_prefix("Define ").and_then(|t| t.rsplit_once(" as ")).unwrap().0;
-                let param = problem.all_params().into_iter().find(|p| problem.full_name(p) == name).unwrap();
+                let name = sentence
+                    .text
+                    .strip_prefix("Define ")
+                    .and_then(|t| t.rsplit_once(" as "))
+                    .unwrap()
+                    .0;
+                let param = problem
+                    .all_params()
+                    .into_iter()
+                    .find(|p| problem.full_name(p) == name)
+                    .unwrap();
                 if sentence.mistake {
                     assert!(!known.contains(&param));
                     match kind {
@@ -186,7 +232,10 @@ fn operation_counts_and_template_bins_match_the_official_code() {
     let world = World::official();
     let bins: Vec<u32> = (0..23).collect();
     for (file, seed, max_op, max_edge, perm_level, detail_level) in files {
-        let path = format!("{}/../tests/fixtures/igsm/{file}.op_hash", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../tests/fixtures/igsm/{file}.op_hash",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let expected = std::fs::read_to_string(&path).unwrap();
         let settings = IdGenSettings {
             max_op,

@@ -2,8 +2,8 @@
 //! instance parameter (`parse`), the sentence shuffle (`shuffle`) and the question.
 
 use super::dag::Param;
+use super::expression::{Expression, Op};
 use super::problem::{Problem, Rngs, Shuffle};
-use super::solution::{Expression, Op};
 
 /// Arithmetic is mod 23 (the official `mod`).
 pub const MODULUS: u32 = 23;

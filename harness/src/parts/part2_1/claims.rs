@@ -60,7 +60,9 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
                     d.settings.max_op,
                     d.settings.max_edge,
                     d.settings.seed,
-                    d.checker.first_rejection.map_or(String::new(), |e| format!("; first rejection: {e}"))
+                    d.checker
+                        .first_rejection
+                        .map_or(String::new(), |e| format!("; first rejection: {e}"))
                 ),
             ),
             None => Estimate::none("no run measured the generator checks"),
@@ -68,7 +70,10 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         Estimator::OpDistance => match data_checks(runs) {
             Some((d, _)) => Estimate::of(
                 d.ops.total_variation,
-                format!("{} problems, counts by op {:?}", d.ops.problems, d.ops.counts),
+                format!(
+                    "{} problems, counts by op {:?}",
+                    d.ops.problems, d.ops.counts
+                ),
             ),
             None => Estimate::none("no run measured the generator checks"),
         },

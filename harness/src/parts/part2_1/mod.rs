@@ -14,7 +14,7 @@ use super::igsm_solutions;
 use super::{Estimate, Excerpt, Measured, Part};
 use crate::figure::Figure;
 use crate::run::{Manifest, Run};
-use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
+use crate::spec::{Claim, Invalid, Suite};
 use crate::train::Trained;
 
 pub struct Part21;
@@ -85,13 +85,5 @@ impl Part for Part21 {
             Ok(estimator) => claims::estimate(&estimator, runs),
             Err(e) => Estimate::none(format!("unusable claim: {e}")),
         }
-    }
-}
-
-/// Whether Part 2.1 can measure a model trained on `dataset`.
-pub fn measurable(dataset: &DatasetSpec) -> Result<(), String> {
-    match dataset {
-        DatasetSpec::Igsm(_) => Ok(()),
-        other => Err(format!("dataset `{}`: Parts 2.1 and 2.2 train on `igsm`", other.name())),
     }
 }

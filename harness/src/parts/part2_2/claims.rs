@@ -34,7 +34,9 @@ pub enum Estimator {
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
     let best = |retry: bool, ops| best_accuracy(runs, ops, |m| (m.retry_rate > 0.0) == retry);
     let describe = |found: Option<(f64, usize, &Manifest)>| {
-        found.map_or("none".into(), |(a, n, m)| format!("{a:.3} of {n} ({})", m.label()))
+        found.map_or("none".into(), |(a, n, m)| {
+            format!("{a:.3} of {n} ({})", m.label())
+        })
     };
     match estimator {
         Estimator::Accuracy { retry, ops } => match best(*retry, *ops) {
@@ -44,7 +46,11 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         Estimator::RetryGain { ops } => match (best(true, *ops), best(false, *ops)) {
             (Some((with, _, _)), Some((without, _, _))) => Estimate::of(
                 with - without,
-                format!("{} − {}", describe(best(true, *ops)), describe(best(false, *ops))),
+                format!(
+                    "{} − {}",
+                    describe(best(true, *ops)),
+                    describe(best(false, *ops))
+                ),
             ),
             _ => Estimate::none("needs runs with and without retry data"),
         },
@@ -57,7 +63,11 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         },
         Estimator::TrainingAcceptance => {
             let (mut solutions, mut accepted, mut retries) = (0, 0, 0);
-            for x in runs.iter().filter_map(|m| measured(m)).filter(|x| x.retry_rate > 0.0) {
+            for x in runs
+                .iter()
+                .filter_map(|m| measured(m))
+                .filter(|x| x.retry_rate > 0.0)
+            {
                 solutions += x.training_check.solutions;
                 accepted += x.training_check.accepted;
                 retries += x.training_check.retries;
@@ -67,7 +77,9 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
             }
             Estimate::of(
                 accepted as f64 / solutions as f64,
-                format!("{accepted} of {solutions} retry-data solutions, {retries} [BACK] sentences in them"),
+                format!(
+                    "{accepted} of {solutions} retry-data solutions, {retries} [BACK] sentences in them"
+                ),
             )
         }
     }
