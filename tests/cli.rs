@@ -32,6 +32,15 @@ fn plm() -> Command {
     cmd
 }
 
+/// `plm data` on suite `text` with `good` replaced by `bad` exits 2 with one line naming `field`.
+fn rejected_naming(text: &str, good: &str, bad: &str, field: &str) {
+    assert!(text.contains(good), "{good}");
+    let (status, stderr, _file, _dir) = data_on(&text.replacen(good, bad, 1));
+    assert_eq!(status, 2, "{bad}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(field), "expected `{field}` in: {stderr}");
+}
+
 /// Runs `plm data FILE --scale smoke` on suite text and returns (status, stderr).
 fn data_on(text: &str) -> (i32, String, PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -276,11 +285,7 @@ fn bad_part4_1_settings_are_rejected_naming_the_field() {
         ),
     ];
     for (good, bad, field) in cases {
-        assert!(text.contains(good), "{good}");
-        let (status, stderr, _file, _dir) = data_on(&text.replacen(good, bad, 1));
-        assert_eq!(status, 2, "{bad}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-        assert!(stderr.contains(field), "expected `{field}` in: {stderr}");
+        rejected_naming(&text, good, bad, field);
     }
 }
 
@@ -329,11 +334,7 @@ fn bad_igsm_settings_are_rejected_naming_the_field() {
         ),
     ];
     for (text, good, bad, field) in cases {
-        assert!(text.contains(good), "{good}");
-        let (status, stderr, _file, _dir) = data_on(&text.replacen(good, bad, 1));
-        assert_eq!(status, 2, "{bad}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-        assert!(stderr.contains(field), "expected `{field}` in: {stderr}");
+        rejected_naming(text, good, bad, field);
     }
 }
 
@@ -383,11 +384,7 @@ fn bad_part3_knowledge_settings_are_rejected_naming_the_field() {
         ),
     ];
     for (text, good, bad, field) in cases {
-        assert!(text.contains(good), "{good}");
-        let (status, stderr, _file, _dir) = data_on(&text.replacen(good, bad, 1));
-        assert_eq!(status, 2, "{bad}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-        assert!(stderr.contains(field), "expected `{field}` in: {stderr}");
+        rejected_naming(text, good, bad, field);
     }
 }
 

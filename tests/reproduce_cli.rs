@@ -100,16 +100,7 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     let summary = json(&scale.join("summary.json"));
     let suite = json(&scale.join("suite.json"));
     let claims = summary["claims"].as_array().unwrap();
-    let at_smoke = suite["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| {
-            c["scales"]
-                .as_array()
-                .is_none_or(|s| s.iter().any(|s| s == "smoke"))
-        })
-        .count();
+    let at_smoke = claims_at_smoke(&suite);
     assert_eq!(claims.len(), at_smoke, "the claims judged at smoke");
     assert!(at_smoke >= 3, "the smoke scale is a law gate");
     let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
@@ -214,6 +205,20 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     assert!(scale.join("report.html").exists());
 }
 
+/// The claims of a suite (as `suite.json` holds it) that are judged at the smoke scale.
+fn claims_at_smoke(suite: &serde_json::Value) -> usize {
+    suite["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["scales"]
+                .as_array()
+                .is_none_or(|s| s.iter().any(|s| s == "smoke"))
+        })
+        .count()
+}
+
 /// `plm reproduce PART --scale smoke` into a fresh artifacts folder, which must succeed and
 /// judge every claim; returns the folder (kept alive) and the scale's path in it.
 fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -232,17 +237,10 @@ fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let scale = artifacts.path().join(part).join("smoke");
     let summary = json(&scale.join("summary.json"));
     let suite = json(&scale.join("suite.json"));
-    let at_smoke = suite["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| {
-            c["scales"]
-                .as_array()
-                .is_none_or(|s| s.iter().any(|s| s == "smoke"))
-        })
-        .count();
-    assert_eq!(summary["claims"].as_array().unwrap().len(), at_smoke);
+    assert_eq!(
+        summary["claims"].as_array().unwrap().len(),
+        claims_at_smoke(&suite)
+    );
     (artifacts, scale)
 }
 

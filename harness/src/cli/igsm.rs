@@ -21,16 +21,8 @@ pub enum IgsmCommand {
     Sample {
         #[arg(long, value_enum, default_value_t = IgsmRng::Official)]
         rng: IgsmRng,
-        /// Most operations in a solution (iGSM-med: 15, iGSM-hard: 21).
-        #[arg(long)]
-        max_op: usize,
-        /// Most instance parameters in a problem (iGSM-med: 20, iGSM-hard: 28).
-        #[arg(long)]
-        max_edge: usize,
-        /// The solution's operation count itself (the official `op`), e.g. 15 for the paper's
-        /// med op=15 evaluation; drawn per problem when absent.
-        #[arg(long)]
-        op: Option<usize>,
+        #[command(flatten)]
+        shape: Shape,
         /// 0–4: sentences shuffled at most that far; 5: any order; 6: none; `random`: drawn per
         /// problem as the official code does.
         #[arg(long, default_value = "5")]
@@ -41,9 +33,6 @@ pub enum IgsmCommand {
         /// `pq`: the question after the problem; `qp`: before it.
         #[arg(long, value_enum, default_value_t = Format::Pq)]
         format: Format,
-        /// The seed of the official `fix_seed` (0 to 2^32 − 1, numpy's limit).
-        #[arg(long)]
-        seed: u32,
         #[arg(long, default_value_t = 1)]
         count: u64,
     },
@@ -52,18 +41,44 @@ pub enum IgsmCommand {
     /// operation counts against their definition, and (with `--op`) the birthday-paradox count
     /// of distinct solution templates (Part 2.1 Prop. 2.2). Prints JSON.
     Stats {
-        #[arg(long)]
-        max_op: usize,
-        #[arg(long)]
-        max_edge: usize,
-        /// Count templates among problems with exactly this many operations.
-        #[arg(long)]
-        op: Option<usize>,
-        #[arg(long)]
-        seed: u32,
+        #[command(flatten)]
+        shape: Shape,
         #[arg(long, default_value_t = 1000)]
         count: usize,
     },
+}
+
+/// The official `IdGen` settings both subcommands take, and the seed.
+#[derive(clap::Args)]
+pub struct Shape {
+    /// Most operations in a solution (iGSM-med: 15, iGSM-hard: 21).
+    #[arg(long)]
+    max_op: usize,
+    /// Most instance parameters in a problem (iGSM-med: 20, iGSM-hard: 28).
+    #[arg(long)]
+    max_edge: usize,
+    /// The solution's operation count itself (the official `op`), e.g. 15 for the paper's med
+    /// op=15 evaluation; drawn per problem when absent. `stats` counts templates at it.
+    #[arg(long)]
+    op: Option<usize>,
+    /// The seed of the official `fix_seed` (0 to 2^32 − 1, numpy's limit).
+    #[arg(long)]
+    seed: u32,
+}
+
+impl Shape {
+    /// The checked `IdGen` settings with these levels.
+    fn settings(&self, perm_level: Option<u8>, detail_level: Option<u8>) -> Result<IdGenSettings> {
+        let settings = IdGenSettings {
+            max_op: self.max_op,
+            max_edge: self.max_edge,
+            op: self.op,
+            perm_level,
+            detail_level,
+        };
+        igsm::official::check_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(settings)
+    }
 }
 
 /// Where the draws come from.
@@ -93,58 +108,39 @@ pub fn run(command: IgsmCommand) -> Result<Outcome> {
     match command {
         IgsmCommand::Sample {
             rng: IgsmRng::Official,
-            max_op,
-            max_edge,
-            op,
+            shape,
             perm_level,
             detail_level,
             format,
-            seed,
             count,
         } => {
-            let settings = IdGenSettings {
-                max_op,
-                max_edge,
-                op,
-                perm_level: level("--perm-level", &perm_level, 6)?,
-                detail_level: level("--detail-level", &detail_level, 11)?,
-            };
-            igsm::official::check_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-            sample(&settings, format, seed, count)
+            let settings = shape.settings(
+                level("--perm-level", &perm_level, 6)?,
+                level("--detail-level", &detail_level, 11)?,
+            )?;
+            sample(&settings, format, shape.seed, count)
         }
-        IgsmCommand::Stats {
-            max_op,
-            max_edge,
-            op,
-            seed,
-            count,
-        } => {
-            let settings = IdGenSettings {
-                max_op,
-                max_edge,
-                op,
-                perm_level: Some(5),
-                detail_level: Some(0),
-            };
-            igsm::official::check_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+        IgsmCommand::Stats { shape, count } => {
+            let settings = shape.settings(Some(5), Some(0))?;
             let world = World::official();
-            let report = match op {
+            let report = match shape.op {
                 Some(_) => serde_json::json!({
-                    "templates": igsm::stats::template_stats(&world, &settings, seed, count)
+                    "templates": igsm::stats::template_stats(&world, &settings, shape.seed, count)
                 }),
                 None => {
-                    let (checker, ops) = igsm::stats::checker_stats(&world, &settings, seed, count);
+                    let (checker, ops) =
+                        igsm::stats::checker_stats(&world, &settings, shape.seed, count);
                     serde_json::json!({ "checker": checker, "ops": ops })
                 }
             };
             println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(
-                if report["checker"]["accepted"] != report["checker"]["problems"] && op.is_none() {
-                    Outcome::CheckFailed
-                } else {
-                    Outcome::Ok
-                },
-            )
+            let rejected = shape.op.is_none()
+                && report["checker"]["accepted"] != report["checker"]["problems"];
+            Ok(if rejected {
+                Outcome::CheckFailed
+            } else {
+                Outcome::Ok
+            })
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Full-solution accuracy on iGSM, shared by Parts 2.1 and 2.2 (arXiv:2407.20311 §3,
-//! arXiv:2408.16293 §4): the model greedily writes a solution to test problems (templates never
-//! trained on) and the checker (`data::igsm::checker`) reads every step. Accuracy counts
+//! arXiv:2408.16293 §4): the model greedily writes a solution to fresh problems — of the test
+//! templates, never trained on, or (a scale's choice) of the trained ones — and the checker (`data::igsm::checker`) reads every step. Accuracy counts
 //! solutions whose every step is right and whose answer is the question's value; redundancy
 //! counts the unnecessary parameters such solutions compute; retries count `[BACK]` sentences.
 //! Also the generator's own checks (`data::igsm::stats`), which do not depend on the model.
@@ -9,6 +9,8 @@ use std::sync::Mutex;
 
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::greedy::greedy;
@@ -22,8 +24,79 @@ use crate::data::igsm::stats::{
 use crate::data::{DocSource, Vocab};
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
-use crate::spec::{DatasetSpec, IgsmDataEval, IgsmEval};
+use crate::spec::{Claim, DatasetSpec, IgsmDataEval, IgsmEval, Invalid, Suite};
 use crate::train::Trained;
+
+/// Parts 2.1 and 2.2 measure, show and check alike; each has its own name, method text and
+/// estimators `E`.
+pub struct IgsmPart<E> {
+    pub name: &'static str,
+    pub code_epoch: u32,
+    pub method: &'static str,
+    pub estimate: fn(&E, &[&Manifest]) -> super::Estimate,
+}
+
+impl<E: DeserializeOwned + JsonSchema> super::Part for IgsmPart<E> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn code_epoch(&self) -> u32 {
+        self.code_epoch
+    }
+
+    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
+        super::check_claims::<E>(suite)?;
+        check_suite(suite)
+    }
+
+    fn measure(
+        &self,
+        run: &Run,
+        trained: &Trained,
+        progress: &ProgressBar,
+    ) -> Result<super::Measured> {
+        Ok(super::Measured {
+            measurements: measure(run, trained, progress)?,
+            timings: Default::default(),
+        })
+    }
+
+    fn brief(&self, manifest: &Manifest) -> String {
+        brief(manifest)
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        COLUMNS
+    }
+
+    fn cells(&self, manifest: &Manifest) -> Vec<String> {
+        cells(manifest)
+    }
+
+    fn figures(&self, manifests: &[Manifest]) -> Vec<Figure> {
+        figures(manifests)
+    }
+
+    fn excerpts(&self, manifests: &[Manifest]) -> Vec<super::Excerpt> {
+        excerpts(manifests)
+    }
+
+    fn method(&self) -> &'static str {
+        self.method
+    }
+
+    fn estimators_schema(&self) -> schemars::Schema {
+        schemars::schema_for!(E)
+    }
+
+    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> super::Estimate {
+        match super::estimator::<E>(claim) {
+            Ok(estimator) => (self.estimate)(&estimator, runs),
+            Err(e) => super::Estimate::none(format!("unusable claim: {e}")),
+        }
+    }
+}
 
 /// Accuracy at one operation count.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,7 +119,7 @@ impl OpPoint {
     }
 }
 
-/// A test problem, the model's solution and the checker's verdict, for the report.
+/// An evaluation problem, the model's solution and the checker's verdict, for the report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Example {
     pub op: usize,
@@ -106,7 +179,7 @@ impl Measurements {
         (correct > 0).then(|| redundant as f64 / correct as f64)
     }
 
-    /// `[BACK]` sentences per test problem.
+    /// `[BACK]` sentences per evaluation problem.
     pub fn retries_per_problem(&self) -> f64 {
         let problems: usize = self.by_op.iter().map(|p| p.problems).sum();
         let retries: usize = self.by_op.iter().map(|p| p.retries).sum();
@@ -122,7 +195,7 @@ pub fn measured(manifest: &Manifest) -> Option<Measurements> {
 const EXAMPLES: usize = 2;
 
 /// Measures a model trained on iGSM.
-pub fn measure(run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<serde_json::Value> {
+fn measure(run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<serde_json::Value> {
     let DatasetSpec::Igsm(spec) = &run.spec.dataset else {
         bail!("dataset `{}` is not iGSM", run.spec.dataset.name());
     };
@@ -284,12 +357,12 @@ fn check_evaluation(evaluation: &IgsmEval) -> Result<(), String> {
 }
 
 /// One console line.
-pub fn brief(manifest: &Manifest) -> String {
+fn brief(manifest: &Manifest) -> String {
     match measured(manifest) {
         Some(m) => {
             let (accuracy, problems) = m.accuracy(None);
             format!(
-                "P {} accuracy {accuracy:.3} of {problems} test problems",
+                "P {} accuracy {accuracy:.3} of {problems} evaluation problems",
                 manifest.parameters
             )
         }
@@ -297,7 +370,7 @@ pub fn brief(manifest: &Manifest) -> String {
     }
 }
 
-pub const COLUMNS: &[&str] = &[
+const COLUMNS: &[&str] = &[
     "retry rate",
     "accuracy (all ops)",
     "accuracy by op",
@@ -306,7 +379,7 @@ pub const COLUMNS: &[&str] = &[
     "retries per problem",
 ];
 
-pub fn cells(manifest: &Manifest) -> Vec<String> {
+fn cells(manifest: &Manifest) -> Vec<String> {
     let Some(m) = measured(manifest) else {
         return vec!["—".into(); COLUMNS.len()];
     };
@@ -328,7 +401,7 @@ pub fn cells(manifest: &Manifest) -> Vec<String> {
 }
 
 /// Accuracy by operation count, one curve per run.
-pub fn figures(manifests: &[Manifest]) -> Vec<Figure> {
+fn figures(manifests: &[Manifest]) -> Vec<Figure> {
     let points: Vec<(String, Vec<(f64, f64)>)> = manifests
         .iter()
         .filter_map(|m| Some((m, measured(m)?)))
@@ -346,7 +419,7 @@ pub fn figures(manifests: &[Manifest]) -> Vec<Figure> {
     }
     vec![Figure {
         name: "accuracy-by-op".into(),
-        title: "Full-solution accuracy on test templates, by operations".into(),
+        title: "Full-solution accuracy by operations (the scale's evaluation split)".into(),
         x_label: "operations in the solution (op)".into(),
         y_label: "accuracy".into(),
         points,
@@ -372,7 +445,7 @@ pub fn best_accuracy<'a>(
 }
 
 /// Checks what Parts 2.1 and 2.2 need of a suite: iGSM datasets and usable evaluation settings.
-pub fn check_suite(suite: &crate::spec::Suite) -> Result<(), crate::spec::Invalid> {
+fn check_suite(suite: &Suite) -> Result<(), Invalid> {
     super::check_trained_datasets(suite, measurable)?;
     for (scale, spec) in suite.scales.iter() {
         if let Some(igsm) = &spec.evaluation.igsm {
@@ -400,7 +473,7 @@ fn measurable(dataset: &DatasetSpec) -> Result<(), String> {
 }
 
 /// Each run's example problems with its solutions.
-pub fn excerpts(manifests: &[Manifest]) -> Vec<super::Excerpt> {
+fn excerpts(manifests: &[Manifest]) -> Vec<super::Excerpt> {
     manifests
         .iter()
         .filter_map(|m| Some((m, measured(m)?)))
@@ -410,7 +483,7 @@ pub fn excerpts(manifests: &[Manifest]) -> Vec<super::Excerpt> {
                 .enumerate()
                 .map(move |(i, e)| super::Excerpt {
                     title: format!(
-                        "{} — test problem {} with {} operations",
+                        "{} — evaluation problem {} with {} operations",
                         m.label(),
                         i + 1,
                         e.op

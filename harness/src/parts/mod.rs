@@ -31,8 +31,8 @@ use crate::train::Trained;
 /// Every part plm runs, by the `name` of its suites.
 static PARTS: &[&dyn Part] = &[
     &part1::Part1,
-    &part2_1::Part21,
-    &part2_2::Part22,
+    &part2_1::PART,
+    &part2_2::PART,
     &part3_1::Part31,
     &part3_2::Part32,
     &part3_3::Part33,

@@ -45,12 +45,7 @@ impl Problem {
         let mut out_degree: Vec<usize> =
             nodes.iter().map(|p| self.template.out_degree(p)).collect();
         let position = |param: &Param| nodes.iter().position(|p| p == param).expect("a node");
-        let mut zero_out: Vec<Param> = nodes
-            .iter()
-            .zip(&out_degree)
-            .filter(|(_, d)| **d == 0)
-            .map(|(p, _)| *p)
-            .collect();
+        let mut zero_out = with_degree_zero(&nodes, &out_degree);
         let mut stack: Vec<Param> = Vec::new();
         let mut remain: Vec<Param> = nodes.iter().copied().filter(|p| *p != Param::RNG).collect();
         let mut order = Vec::new();
@@ -277,12 +272,7 @@ impl Problem {
     pub(super) fn random_topological_sort(&mut self, rng: &mut Rngs) -> Vec<Param> {
         let nodes = self.template.nodes().to_vec();
         let mut in_degree: Vec<usize> = nodes.iter().map(|p| self.template.in_degree(p)).collect();
-        let mut ready: Vec<Param> = nodes
-            .iter()
-            .zip(&in_degree)
-            .filter(|(_, d)| **d == 0)
-            .map(|(p, _)| *p)
-            .collect();
+        let mut ready = with_degree_zero(&nodes, &in_degree);
         let mut order = Vec::with_capacity(nodes.len());
         while !ready.is_empty() {
             let u = rng.py.choice(&ready);
@@ -298,4 +288,14 @@ impl Problem {
         }
         order
     }
+}
+
+/// The nodes whose degree is 0, in node order.
+fn with_degree_zero(nodes: &[Param], degrees: &[usize]) -> Vec<Param> {
+    nodes
+        .iter()
+        .zip(degrees)
+        .filter(|(_, d)| **d == 0)
+        .map(|(p, _)| *p)
+        .collect()
 }

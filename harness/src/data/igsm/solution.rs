@@ -110,20 +110,24 @@ impl Problem {
             );
         }
         let result = value.to_string();
-        if append {
-            let so = format!("so {name}");
-            let last: Vec<&str> = [
-                Some(so.as_str()),
+        // `x = symbols = numbers = value`, the parts a detail level leaves out skipped.
+        let step = |first: &str| {
+            let parts = [
+                Some(first),
                 hint.as_deref(),
                 numbers.as_deref(),
                 Some(result.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            ];
+            parts
+                .into_iter()
+                .flatten()
+                .collect::<Vec<&str>>()
+                .join(" = ")
+        };
+        if append {
             let mut sentence = vec![definition];
             sentence.extend(steps);
-            sentence.push(last.join(" = "));
+            sentence.push(step(&format!("so {name}")));
             self.solution.push(sentence.join("; "));
             Written {
                 steps: Vec::new(),
@@ -131,16 +135,7 @@ impl Problem {
                 name,
             }
         } else {
-            let parts: Vec<&str> = [
-                Some(definition.as_str()),
-                hint.as_deref(),
-                numbers.as_deref(),
-                Some(result.as_str()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            steps.push(parts.join(" = "));
+            steps.push(step(&definition));
             Written { steps, value, name }
         }
     }

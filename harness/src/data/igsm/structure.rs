@@ -251,7 +251,7 @@ impl Problem {
     }
 
     /// The official `fill_all()`: every abstract total computable from the chosen parameters
-    /// becomes chosen too. (Its `stamp` flag is reset per upper layer only, as in the original.)
+    /// becomes chosen too.
     pub(super) fn fill_all(&mut self) {
         for upper in 0..self.d - 1 {
             for j in 0..self.l[upper] {
@@ -261,18 +261,25 @@ impl Problem {
             }
         }
         for upper in 0..self.d - 1 {
-            let mut stamp = false;
-            'lower: for lower in upper + 2..self.d {
-                for j in 0..self.l[upper] {
-                    if !self.rec().inter.contains(&(upper, j, upper + 1)) {
-                        if self.child_total_free(upper, j, lower) {
-                            stamp = true;
-                        }
-                        if stamp {
-                            continue 'lower;
-                        }
-                        self.choose_total((upper, j, lower));
+            self.choose_computable_totals(upper, upper + 2..self.d);
+        }
+    }
+
+    /// The loop `fill_all` and `fill_chosen` share: the totals of layer `upper`'s items over
+    /// each of `lowers`, as long as no child's total is free. (Its `stamp` flag is set once per
+    /// call and never reset, as in the original.)
+    fn choose_computable_totals(&mut self, upper: usize, lowers: std::ops::Range<usize>) {
+        let mut stamp = false;
+        'lower: for lower in lowers {
+            for j in 0..self.l[upper] {
+                if !self.rec().inter.contains(&(upper, j, upper + 1)) {
+                    if self.child_total_free(upper, j, lower) {
+                        stamp = true;
                     }
+                    if stamp {
+                        continue 'lower;
+                    }
+                    self.choose_total((upper, j, lower));
                 }
             }
         }
@@ -298,20 +305,7 @@ impl Problem {
             record.chosen.push(Param::abstract_(i, j, lower));
         }
         for upper in (0..i).rev() {
-            let mut stamp = false;
-            'lower: for lower in i + 1..self.d {
-                for j in 0..self.l[upper] {
-                    if !self.rec().inter.contains(&(upper, j, upper + 1)) {
-                        if self.child_total_free(upper, j, lower) {
-                            stamp = true;
-                        }
-                        if stamp {
-                            continue 'lower;
-                        }
-                        self.choose_total((upper, j, lower));
-                    }
-                }
-            }
+            self.choose_computable_totals(upper, i + 1..self.d);
         }
     }
 }

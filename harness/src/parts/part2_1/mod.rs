@@ -7,83 +7,24 @@
 
 mod claims;
 
-use anyhow::Result;
-use indicatif::ProgressBar;
+use super::igsm_solutions::IgsmPart;
 
-use super::igsm_solutions;
-use super::{Estimate, Excerpt, Measured, Part};
-use crate::figure::Figure;
-use crate::run::{Manifest, Run};
-use crate::spec::{Claim, Invalid, Suite};
-use crate::train::Trained;
-
-pub struct Part21;
-
-impl Part for Part21 {
-    fn name(&self) -> &'static str {
-        "part2.1"
-    }
-
-    fn code_epoch(&self) -> u32 {
-        1
-    }
-
-    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
-        super::check_claims::<claims::Estimator>(suite)?;
-        igsm_solutions::check_suite(suite)
-    }
-
-    fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
-        Ok(Measured {
-            measurements: igsm_solutions::measure(run, trained, progress)?,
-            timings: Default::default(),
-        })
-    }
-
-    fn brief(&self, manifest: &Manifest) -> String {
-        igsm_solutions::brief(manifest)
-    }
-
-    fn columns(&self) -> &'static [&'static str] {
-        igsm_solutions::COLUMNS
-    }
-
-    fn cells(&self, manifest: &Manifest) -> Vec<String> {
-        igsm_solutions::cells(manifest)
-    }
-
-    fn figures(&self, manifests: &[Manifest]) -> Vec<Figure> {
-        igsm_solutions::figures(manifests)
-    }
-
-    fn excerpts(&self, manifests: &[Manifest]) -> Vec<Excerpt> {
-        igsm_solutions::excerpts(manifests)
-    }
-
-    fn method(&self) -> &'static str {
-        "Part 2.1 (arXiv:2407.20311), §2–3 and App. D. Problems come from plm's port of the \
-         official iGSM generator (github.com/facebookresearch/iGSM, first commit a1ed1d0), which \
-         reproduces its problems, solutions and answers exactly for the same seed. Training \
-         problems have solution templates hashing (mod 23) into bins 0–15, test problems into \
-         16–22 (the official code's split; the paper writes < 17). Each model greedily writes \
-         a solution to the test problems of every operation count; the checker reads every \
-         step (each parameter from exactly its true inputs, every letter defined before use, \
-         every operation mod 23 right, the question's parameter defined, the answer right), \
-         accepting any valid order. Redundancy: unnecessary parameters computed per correct \
-         solution. Generator checks: the checker on the official stream's solutions; their \
-         operation counts (their ';') against P(op = k) = (2(max_op − k) + 1)/max_op²; distinct \
-         solution templates at op = max_op by the birthday paradox (pairs of equal templates \
-         among M problems: M(M − 1)/(2 · pairs)), as Prop. 2.2."
-    }
-
-    fn estimators_schema(&self) -> schemars::Schema {
-        schemars::schema_for!(claims::Estimator)
-    }
-
-    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> Estimate {
-        match super::estimator::<claims::Estimator>(claim) {
-            Ok(estimator) => claims::estimate(&estimator, runs),
-            Err(e) => Estimate::none(format!("unusable claim: {e}")),
-        }
-    }
-}
+pub static PART: IgsmPart<claims::Estimator> = IgsmPart {
+    name: "part2.1",
+    code_epoch: 1,
+    method: "Part 2.1 (arXiv:2407.20311), §2–3 and App. D. Problems come from plm's port of the \
+     official iGSM generator (github.com/facebookresearch/iGSM, first commit a1ed1d0), which \
+     reproduces its problems, solutions and answers exactly for the same seed. Training \
+     problems have solution templates hashing (mod 23) into bins 0–15, test problems into \
+     16–22 (the official code's split; the paper writes < 17). Each model greedily writes \
+     a solution to fresh problems of every operation count from the evaluation split (test \
+     templates; a scale with `split = \"train\"` evaluates in distribution); the checker reads every \
+     step (each parameter from exactly its true inputs, every letter defined before use, \
+     every operation mod 23 right, the question's parameter defined, the answer right), \
+     accepting any valid order. Redundancy: unnecessary parameters computed per correct \
+     solution. Generator checks: the checker on the official stream's solutions; their \
+     operation counts (their ';') against P(op = k) = (2(max_op − k) + 1)/max_op²; distinct \
+     solution templates at op = max_op by the birthday paradox (pairs of equal templates \
+     among M problems: M(M − 1)/(2 · pairs)), as Prop. 2.2.",
+    estimate: claims::estimate,
+};
