@@ -332,6 +332,12 @@ fn bad_igsm_settings_are_rejected_naming_the_field() {
             "rate = 1.5",
             "smoke.datasets[1].retry.rate",
         ),
+        (
+            &part2_2,
+            "problems = 4",
+            "problems = 0",
+            "smoke.evaluation.igsm.problems",
+        ),
     ];
     for (text, good, bad, field) in cases {
         rejected_naming(text, good, bad, field);

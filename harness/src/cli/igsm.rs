@@ -76,7 +76,8 @@ impl Shape {
             perm_level,
             detail_level,
         };
-        igsm::official::check_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+        igsm::official::check_settings(&settings)
+            .map_err(|(_, message)| anyhow::anyhow!("{message}"))?;
         Ok(settings)
     }
 }

@@ -338,10 +338,11 @@ fn data_checks(settings: &IgsmDataEval) -> DataChecks {
     checks
 }
 
-/// Checks a scale's iGSM evaluation settings; errors name the field.
-fn check_evaluation(evaluation: &IgsmEval) -> Result<(), String> {
+/// Checks a scale's iGSM evaluation settings: the field (below `evaluation.igsm`) and what is
+/// wrong.
+fn check_evaluation(evaluation: &IgsmEval) -> Result<(), (String, String)> {
     if evaluation.problems == 0 {
-        return Err("problems: must be at least 1".into());
+        return Err(("problems".into(), "must be at least 1".into()));
     }
     if let Some(data) = &evaluation.data {
         let settings = IdGenSettings {
@@ -351,7 +352,8 @@ fn check_evaluation(evaluation: &IgsmEval) -> Result<(), String> {
             perm_level: None,
             detail_level: None,
         };
-        crate::data::igsm::official::check_settings(&settings).map_err(|e| format!("data.{e}"))?;
+        crate::data::igsm::official::check_settings(&settings)
+            .map_err(|(field, message)| (format!("data.{field}"), message))?;
     }
     Ok(())
 }
@@ -449,9 +451,8 @@ fn check_suite(suite: &Suite) -> Result<(), Invalid> {
     super::check_trained_datasets(suite, measurable)?;
     for (scale, spec) in suite.scales.iter() {
         if let Some(igsm) = &spec.evaluation.igsm {
-            check_evaluation(igsm).map_err(|message| {
-                let field = message.split(':').next().unwrap_or("igsm").to_owned();
-                crate::spec::Invalid::field(
+            check_evaluation(igsm).map_err(|(field, message)| {
+                Invalid::field(
                     format!("scales.{}.evaluation.igsm.{field}", scale.name()),
                     message,
                 )

@@ -382,10 +382,7 @@ fn validate_igsm(s: &IgsmSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invali
         perm_level: Some(s.perm_level),
         detail_level: Some(s.detail_level),
     };
-    check_settings(&settings).map_err(|message| {
-        let field = message.split(' ').next().unwrap_or("max_op");
-        Invalid::field(at(field), message)
-    })?;
+    check_settings(&settings).map_err(|(field, message)| Invalid::field(at(field), message))?;
     if s.perm_level > 6 {
         return Err(Invalid::field(at("perm_level"), "expected 0 to 6"));
     }

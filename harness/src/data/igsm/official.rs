@@ -119,20 +119,29 @@ pub fn generate(
     }
 }
 
-/// Why settings cannot be run, naming the flag or field (`max_op`, `max_edge`).
-pub fn check_settings(settings: &IdGenSettings) -> Result<(), String> {
+/// Why settings cannot be run: the field (`max_op`, `op`, `max_edge`) and what is wrong.
+pub fn check_settings(settings: &IdGenSettings) -> Result<(), (&'static str, String)> {
     if settings.max_op < 1 {
-        return Err(format!("max_op = {}: must be at least 1", settings.max_op));
+        return Err((
+            "max_op",
+            format!("max_op = {}: must be at least 1", settings.max_op),
+        ));
     }
     if settings.op == Some(0) {
-        return Err("op = 0: a solution has at least one operation".to_string());
+        return Err((
+            "op",
+            "op = 0: a solution has at least one operation".to_string(),
+        ));
     }
     // The official draws need `max_edge - 1 > 0` (a division) and room for the fewest edges of
     // the largest structure it may draw: 3 layer gaps × 4 items.
     if settings.max_edge < MIN_MAX_EDGE {
-        return Err(format!(
-            "max_edge = {}: must be at least {MIN_MAX_EDGE} (a 4-layer structure 4 items wide needs 12 edges)",
-            settings.max_edge
+        return Err((
+            "max_edge",
+            format!(
+                "max_edge = {}: must be at least {MIN_MAX_EDGE} (a 4-layer structure 4 items wide needs 12 edges)",
+                settings.max_edge
+            ),
         ));
     }
     Ok(())
