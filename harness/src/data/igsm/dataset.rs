@@ -35,7 +35,7 @@ pub struct Igsm {
     vocab: Vocab,
 }
 
-/// One tokenised problem: the prompt the model continues, and where the solution ends.
+/// One evaluation problem and the prompt the model continues.
 pub struct Tokenised {
     pub generated: Generated,
     /// `problem <sol>`.
