@@ -508,3 +508,64 @@ fn igsm_sample_refuses_impossible_settings() {
             .stderr(predicate::str::contains(named));
     }
 }
+
+/// `plm slurm` refuses flags that do not fit together, with one line naming the flag, before it
+/// writes anything.
+#[test]
+fn slurm_refuses_bad_flag_combinations() {
+    let out = tempfile::tempdir().unwrap();
+    for (flags, named) in [
+        (
+            &["--gpus", "1"][..],
+            "--gpus 1 asks for GPUs, but --device flex",
+        ),
+        (&["--device", "cuda", "--gpus", "0"], "--gpus 0"),
+        (&["--cpus", "0"], "--cpus 0"),
+        (&["--array-limit", "0"], "--array-limit 0"),
+        (&["--time", "1h"], "--time `1h` is not a Slurm time limit"),
+        (&["--partition", "gpu debug"], "--partition `gpu debug`"),
+        (&["--device", "cuda"], "rebuild with `--features cuda`"),
+    ] {
+        let output = plm()
+            .args(["slurm", "part3.3", "--scale", "smoke", "--out"])
+            .arg(out.path())
+            .args(flags)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{flags:?}: {stderr}");
+        assert!(stderr.contains(named), "{flags:?}: {stderr}");
+    }
+    assert!(
+        !out.path().join("slurm").exists(),
+        "nothing written on bad flags"
+    );
+}
+
+/// `plm slurm --help` documents every flag.
+#[test]
+fn slurm_help_documents_every_flag() {
+    let output = plm().args(["slurm", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--scale",
+        "--out",
+        "--device",
+        "--partition",
+        "--time",
+        "--gpus",
+        "--cpus",
+        "--array-limit",
+        "--submit",
+    ] {
+        // Long help: the flag on its line, its description indented on the next.
+        let mut lines = help
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(flag));
+        assert!(lines.next().is_some(), "{flag} missing:\n{help}");
+        let description = lines.next().unwrap_or("").trim();
+        let documented = !description.is_empty() && !description.starts_with('-');
+        assert!(documented, "{flag} undocumented:\n{help}");
+    }
+}

@@ -1,8 +1,9 @@
 //! The GPU code path: the same model and trainer on burn's `wgpu` device (cubecl kernels; in CI
 //! over Mesa's software Vulkan driver lavapipe) must train like `flex`, and plm's own cubecl
-//! kernel (the Canon layer) must compute what burn's operations compute. Built only with
-//! `--features wgpu`; `.ci/run` installs lavapipe and runs it after the README's test command.
-#![cfg(feature = "wgpu")]
+//! kernel (the Canon layer) must compute what burn's operations compute. The package
+//! `tests/device` builds this test with plm's `wgpu` feature as part of `cargo test --workspace`.
+//! A machine without a Vulkan driver has no wgpu adapter: the tests then say so and pass, unless
+//! `PLM_REQUIRE_WGPU` is set, as `.ci/run` sets it after installing lavapipe.
 
 use burn::module::Module;
 use burn::prelude::*;
@@ -14,11 +15,36 @@ use plm::train::DeviceChoice;
 use plm::train::packing::Packer;
 use plm::train::trainer::{optimizer, train_step, weights_sha256};
 
+/// Whether wgpu finds an adapter here (cubecl panics when it finds none).
+fn wgpu_adapter() -> bool {
+    let probe = std::panic::catch_unwind(|| {
+        let device = DeviceChoice::Wgpu.device().unwrap();
+        Tensor::<1>::zeros([1], &device).into_data()
+    });
+    match probe {
+        Ok(_) => true,
+        Err(_) if std::env::var_os("PLM_REQUIRE_WGPU").is_some() => {
+            panic!(
+                "PLM_REQUIRE_WGPU is set but wgpu finds no adapter (install mesa-vulkan-drivers)"
+            )
+        }
+        Err(_) => {
+            eprintln!(
+                "skipped: wgpu finds no adapter on this machine (mesa-vulkan-drivers provides one)"
+            );
+            false
+        }
+    }
+}
+
 #[test]
 fn a_few_steps_on_wgpu_match_flex() {
+    if !wgpu_adapter() {
+        return;
+    }
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/train_bios_small.toml"
+        "/../fixtures/train_bios_small.toml"
     );
     let spec: TrainSpec = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let recipe = &spec.recipe;
@@ -119,6 +145,9 @@ fn canon_run(
 /// kernel.
 #[test]
 fn the_canon_kernel_on_wgpu_matches_burns_operations_on_flex() {
+    if !wgpu_adapter() {
+        return;
+    }
     let gpu = DeviceChoice::Wgpu.device().unwrap().autodiff();
     let flex = DeviceChoice::Flex.device().unwrap().autodiff();
     for shape in [[2, 37, 48, 4], [3, 9, 5, 3], [2, 40, 7, 2], [2, 2, 6, 4]] {

@@ -1,6 +1,7 @@
 //! `plm plan`, `plm run --id` and `plm collect` on a tiny Part 3.3 suite: running each planned
 //! run on its own, in reverse order, then collecting, gives the same claims, measurements and
 //! run files, byte for byte, as `plm reproduce` (one thread); only `timing.json` may differ.
+//! `plm slurm` writes the job arrays over that plan (`.ci/slurm-check` runs them on Slurm).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -180,4 +181,86 @@ fn an_unknown_run_id_lists_the_plan() {
         stderr.contains("no run `0000`") && stderr.contains("planned:"),
         "{stderr}"
     );
+}
+
+fn bash_syntax_ok(script: &Path) {
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}: {}",
+        script.display(),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+/// `plm slurm` writes one array task per unfinished planned run (its id, the suite file, the
+/// resources asked for), a collect job and submit.sh, all valid bash; a finished run leaves the
+/// array when the scripts are written again.
+#[test]
+fn slurm_scripts_hold_one_array_task_per_unfinished_run() {
+    let out = tempfile::tempdir().unwrap();
+    let plan = plm(out.path(), &["plan", "part3.3", "--json"]);
+    let planned: Vec<Value> = serde_json::from_slice(&plan.stdout).unwrap();
+    let ids: Vec<&str> = planned.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let slurm = ["slurm", "part3.3", "--partition", "debug", "--time", "30"];
+    plm(out.path(), &slurm);
+    let dir = out
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("slurm/part3.3-smoke");
+    let stage = std::fs::read_to_string(dir.join("stage1.sbatch")).unwrap();
+    for line in [
+        "#SBATCH --array=0-1",
+        "#SBATCH --partition=debug",
+        "#SBATCH --time=30",
+        "#SBATCH --cpus-per-task=1",
+    ] {
+        assert!(stage.lines().any(|l| l == line), "{line}:\n{stage}");
+    }
+    assert!(!stage.contains("--gres"), "flex asks for no GPU");
+    assert!(ids.iter().all(|id| stage.contains(id)), "{stage}");
+    assert!(stage.contains("tests/fixtures/suites/part3.3/v1.toml'"));
+    for script in ["stage1.sbatch", "collect.sbatch", "submit.sh"] {
+        bash_syntax_ok(&dir.join(script));
+    }
+    assert!(!dir.join("stage2.sbatch").exists(), "no finetuning here");
+
+    plm(out.path(), &["run", "part3.3", "--id", ids[0]]);
+    let again = plm(out.path(), &slurm);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains("2 planned runs, 1 finished; 1 array task in 1 stage"),
+        "{stdout}"
+    );
+    let stage = std::fs::read_to_string(dir.join("stage1.sbatch")).unwrap();
+    assert!(stage.contains("#SBATCH --array=0-0\n"), "{stage}");
+    assert!(stage.contains(ids[1]) && !stage.contains(ids[0]), "{stage}");
+}
+
+/// Part 3.1's finetunings go in a second array that starts after the first (which trains their
+/// pretrained models) has ended; collect waits for the second.
+#[test]
+fn slurm_puts_finetunings_in_a_later_stage() {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::cargo_bin("plm")
+        .unwrap()
+        .current_dir(repo())
+        .args(["slurm", "part3.1", "--scale", "smoke", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let dir = out.path().join("slurm/part3.1-smoke");
+    let submit = std::fs::read_to_string(dir.join("submit.sh")).unwrap();
+    let stage2 = submit.find("stage2.sbatch").expect("a second stage");
+    assert!(submit.find("stage1.sbatch").unwrap() < stage2);
+    assert!(stage2 < submit.find("collect.sbatch").unwrap());
+    assert!(stdout.contains("in 2 stages"), "{stdout}");
+    bash_syntax_ok(&dir.join("stage2.sbatch"));
 }

@@ -1,7 +1,8 @@
 //! End-to-end tests of `plm train`: learning happens, runs are bit-exact (one thread and two give
-//! the same bits), and an interrupted run (stopped or killed) resumes to exactly the weights of an
+//! the same bits), and an interrupted run (stopped, killed or sent SIGTERM) resumes to exactly the weights of an
 //! uninterrupted one, file for file.
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -147,6 +148,40 @@ fn interrupted_runs_resume_to_the_same_weights() {
     }
     assert_eq!(
         report(&killed)["weights_sha256"],
+        expected["weights_sha256"]
+    );
+
+    // SIGTERM (Slurm's time limit, preemption, scancel) once training is under way: the step in
+    // progress is finished and checkpointed, the process exits with 128 + 15, and the resumed
+    // run starts from that step.
+    let terminated = dir.path().join("terminated");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("plm"))
+        .args(["--threads", "1", "train"])
+        .arg(spec())
+        .arg("--out")
+        .arg(&terminated)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("train: step") {
+        line.clear();
+        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no progress line");
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: signalling a child process this test started and has not yet waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(143), "{rest}");
+    assert!(rest.contains("stopped by SIGTERM at step"), "{rest}");
+    assert!(terminated.join("checkpoint.bin").exists() && !terminated.join("train.json").exists());
+    let resumed = train(&terminated, &["--resume"]);
+    assert!(resumed.status.success());
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("train: resuming at step"));
+    assert_eq!(
+        report(&terminated)["weights_sha256"],
         expected["weights_sha256"]
     );
 }

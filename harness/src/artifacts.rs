@@ -9,7 +9,8 @@
 //!   reproduce.json          wall time of the last `plm reproduce` that trained runs here
 //!   report.html, figures/   the report
 //!   runs/<id>/              checkpoint.bin while training; model.bpk, train.json, timing.json,
-//!                           manifest.json when finished
+//!                           manifest.json when finished; failed.txt (the error) after an attempt
+//!                           that failed, until one succeeds
 //!   locks/<id>.lock         held by the process training or measuring run <id>
 //!   locks/report.lock       held while the summary and report are written
 //! ```
@@ -33,6 +34,29 @@ pub fn default_root(suites_dir: &Path) -> PathBuf {
 #[derive(Clone, Debug)]
 pub struct ScaleDir {
     path: PathBuf,
+}
+
+/// A planned run without a manifest: never started, stopped with a checkpoint to resume from,
+/// trained but not measured, or failed (with the error of its last attempt).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unfinished {
+    NotStarted,
+    Interrupted,
+    Trained,
+    Failed(String),
+}
+
+impl std::fmt::Display for Unfinished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unfinished::NotStarted => write!(f, "not started"),
+            Unfinished::Interrupted => {
+                write!(f, "interrupted: its checkpoint resumes on the next attempt")
+            }
+            Unfinished::Trained => write!(f, "trained, not measured yet"),
+            Unfinished::Failed(error) => write!(f, "failed: {error}"),
+        }
+    }
 }
 
 /// A held lock; dropping it releases the lock.
@@ -82,6 +106,25 @@ impl ScaleDir {
 
     pub fn manifest(&self, id: &str) -> PathBuf {
         self.run_dir(id).join("manifest.json")
+    }
+
+    pub fn failure(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("failed.txt")
+    }
+
+    /// Where a run without a manifest stands, for the report's list of missing runs.
+    pub fn unfinished_state(&self, id: &str) -> Unfinished {
+        if let Ok(error) = std::fs::read_to_string(self.failure(id)) {
+            return Unfinished::Failed(error.trim_end().to_owned());
+        }
+        let run_dir = self.run_dir(id);
+        if run_dir.join("checkpoint.bin").exists() {
+            Unfinished::Interrupted
+        } else if run_dir.join("train.json").exists() {
+            Unfinished::Trained
+        } else {
+            Unfinished::NotStarted
+        }
     }
 
     /// Creates the folder (and checks that it is writable).
@@ -144,5 +187,21 @@ mod tests {
         assert!(dir.lock_run("other", false).unwrap().is_some(), "per run");
         drop(held);
         assert!(dir.lock_run("abc", false).unwrap().is_some(), "released");
+    }
+
+    #[test]
+    fn an_unfinished_run_reads_as_its_files_say() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = ScaleDir::new(root.path(), "part3.3", Scale::Smoke);
+        let state = |id| dir.unfinished_state(id);
+        assert_eq!(state("a"), Unfinished::NotStarted);
+        std::fs::create_dir_all(dir.run_dir("a")).unwrap();
+        std::fs::write(dir.run_dir("a").join("checkpoint.bin"), b"").unwrap();
+        assert_eq!(state("a"), Unfinished::Interrupted);
+        std::fs::write(dir.failure("a"), "out of memory\n").unwrap();
+        assert_eq!(state("a"), Unfinished::Failed("out of memory".into()));
+        std::fs::create_dir_all(dir.run_dir("b")).unwrap();
+        std::fs::write(dir.run_dir("b").join("train.json"), b"{}").unwrap();
+        assert_eq!(state("b"), Unfinished::Trained);
     }
 }

@@ -22,6 +22,7 @@ use crate::report::{self, Summary, WallTime};
 use crate::run::{self, Finished, Manifest, Run};
 use crate::spec::{DatasetSpec, Scale, Suite};
 use crate::suite;
+use crate::train::interrupt::Interrupted;
 use crate::train::{DeviceChoice, Timing, TrainOptions, train};
 use crate::util::write_atomic;
 
@@ -191,6 +192,27 @@ pub fn run_one(job: &Job, run: &Run, options: &Options, wait: bool) -> Result<Op
     if let Some(done) = finished(job, run) {
         return Ok(Some(done));
     }
+    // A failure is recorded for `plm collect` until an attempt succeeds; an interrupted attempt
+    // leaves its checkpoint instead.
+    let failure = job.dir.failure(&run.id);
+    if failure.exists() {
+        std::fs::remove_file(&failure)
+            .with_context(|| format!("cannot remove {}", failure.display()))?;
+    }
+    match train_and_measure(job, run, options) {
+        Ok(done) => Ok(Some(done)),
+        Err(error) => {
+            if error.downcast_ref::<Interrupted>().is_none() {
+                std::fs::create_dir_all(job.dir.run_dir(&run.id))?;
+                write_atomic(&failure, format!("{error:#}\n").as_bytes())?;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Trains (resuming from a checkpoint) and measures one run whose lock the caller holds.
+fn train_and_measure(job: &Job, run: &Run, options: &Options) -> Result<Finished> {
     let start_from = match &run.parent {
         None => None,
         Some(parent) => {
@@ -252,7 +274,7 @@ pub fn run_one(job: &Job, run: &Run, options: &Options, wait: bool) -> Result<Op
         &job.dir.manifest(&run.id),
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
-    Ok(Some(Finished { manifest, timing }))
+    Ok(Finished { manifest, timing })
 }
 
 /// Judges the claims on the manifests present and writes `suite.json`, `plan.json`,

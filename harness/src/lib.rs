@@ -4,7 +4,8 @@
 //! [`util`], [`figure`], [`progress`] → [`spec`] (plain data) → [`data`] (generators) →
 //! [`model`], [`train`] → [`run`] (planned runs, manifests) → [`parts`] (one folder per part) →
 //! [`suite`] (loading and checking suite files) → [`claims`], [`report`], [`artifacts`] →
-//! [`driver`] (reproduce = plan + run each + collect) → [`cli`]. See ARCHITECTURE.md.
+//! [`driver`] (reproduce = plan + run each + collect) → [`slurm`] (job arrays over a plan) →
+//! [`cli`]. See ARCHITECTURE.md.
 
 pub mod artifacts;
 pub mod claims;
@@ -17,6 +18,7 @@ pub mod parts;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod slurm;
 pub mod spec;
 pub mod suite;
 pub mod train;

@@ -24,5 +24,9 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // SIGTERM (Slurm's time limit, preemption, `scancel`) and Ctrl-C checkpoint a training run
+    // before the process ends.
+    #[cfg(unix)]
+    plm::train::interrupt::install();
     plm::cli::main()
 }

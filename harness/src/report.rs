@@ -52,7 +52,8 @@ pub struct Summary {
     /// Headers of the measurement columns of the runs table.
     pub columns: Vec<String>,
     pub runs: Vec<RunRow>,
-    /// Planned runs without a manifest (`plm collect` on a partial sweep), as `label (id)`.
+    /// Planned runs without a manifest (`plm collect` on a partial sweep), as
+    /// `label (id): state` (not started, interrupted, trained, or failed with its error).
     pub missing_runs: Vec<String>,
     /// Passages the part shows after the figures (e.g. problems and a model's solutions).
     #[serde(default)]
@@ -177,7 +178,10 @@ pub fn write(
         runs: finished.iter().map(|f| row(part, f)).collect(),
         missing_runs: missing
             .iter()
-            .map(|r| format!("{} ({})", r.label(), r.id))
+            .map(|r| {
+                let state = dir.unfinished_state(&r.id);
+                format!("{} ({}): {state}", r.label(), r.id)
+            })
             .collect(),
         excerpts: part.excerpts(&manifests),
         method: part.method().into(),

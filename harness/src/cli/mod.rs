@@ -8,6 +8,7 @@ mod data;
 mod igsm;
 mod list;
 mod pipeline;
+mod slurm;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ struct Cli {
 struct Target {
     /// A part (part3.3), a prefix (part3: every Part 3 suite) or a suite file.
     part: String,
+    /// The suite's scale: smoke (CI, minutes), cpu (tens of minutes on 2 cores) or paper (the
+    /// papers' recipes, for GPUs).
     #[arg(long, value_enum, default_value = "cpu")]
     scale: Scale,
     /// Artifacts folder: run folders and reports go under OUT/<suite>/<scale>/ (default: the
@@ -130,6 +133,11 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Write (and with --submit, submit) Slurm job arrays for a part at a scale: one array task
+    /// per unfinished planned run (`plm run --id`), a stage per level of finetuning, then a
+    /// dependent `plm collect`. Resubmitting resumes: finished runs are skipped, interrupted ones
+    /// continue from their checkpoints.
+    Slurm(slurm::SlurmArgs),
     /// Measure throughput.
     Bench {
         #[command(subcommand)]
@@ -172,7 +180,10 @@ pub fn main() -> ExitCode {
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            match error.downcast_ref::<crate::train::interrupt::Interrupted>() {
+                Some(interrupted) => ExitCode::from(interrupted.exit_status()),
+                None => ExitCode::from(2),
+            }
         }
     }
 }
@@ -230,6 +241,10 @@ fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
         ),
         Command::Collect { target } => {
             pipeline::collect(suites, &target.part, target.scale, &artifacts(&target))
+        }
+        Command::Slurm(args) => {
+            let out = artifacts(args.target());
+            slurm::run(suites, &out, args)
         }
         Command::Bench { what } => bench::run(suites, what),
     }

@@ -33,7 +33,12 @@ fn suite_files(suites_dir: &Path, part: &str) -> Result<Vec<PathBuf>> {
     Ok(matching)
 }
 
-fn jobs(suites_dir: &Path, part: &str, scale: Scale, artifacts: &Path) -> Result<Vec<Job>> {
+pub(super) fn jobs(
+    suites_dir: &Path,
+    part: &str,
+    scale: Scale,
+    artifacts: &Path,
+) -> Result<Vec<Job>> {
     suite_files(suites_dir, part)?
         .iter()
         .map(|file| Job::new(file, scale, artifacts))

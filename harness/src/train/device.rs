@@ -26,20 +26,34 @@ impl DeviceChoice {
         }
     }
 
+    /// Whether this binary was built with the device's cargo feature; if not, an error saying
+    /// how to build it.
+    pub fn check_compiled(self) -> Result<()> {
+        let compiled = match self {
+            DeviceChoice::Flex => true,
+            DeviceChoice::Wgpu => cfg!(feature = "wgpu"),
+            DeviceChoice::Cuda => cfg!(feature = "cuda"),
+        };
+        anyhow::ensure!(
+            compiled,
+            "device `{}` is not compiled into this plm; rebuild with `--features {}`",
+            self.name(),
+            self.name()
+        );
+        Ok(())
+    }
+
     /// The burn device (without autodiff), or an error saying how to build plm for it.
     pub fn device(self) -> Result<Device> {
+        self.check_compiled()?;
         match self {
-            DeviceChoice::Flex => Ok(Device::flex()),
             #[cfg(feature = "wgpu")]
             DeviceChoice::Wgpu => Ok(Device::wgpu(burn::prelude::DeviceKind::DefaultDevice)),
             #[cfg(feature = "cuda")]
             DeviceChoice::Cuda => Ok(Device::cuda(0)),
+            DeviceChoice::Flex => Ok(Device::flex()),
             #[allow(unreachable_patterns)]
-            other => anyhow::bail!(
-                "device `{}` is not compiled into this plm; rebuild with `--features {}`",
-                other.name(),
-                other.name()
-            ),
+            other => unreachable!("`{}` passed check_compiled", other.name()),
         }
     }
 }

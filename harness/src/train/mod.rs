@@ -3,6 +3,7 @@
 pub mod checkpoint;
 pub mod clip;
 pub mod device;
+pub mod interrupt;
 #[cfg(test)]
 mod lora_tests;
 pub mod packing;

@@ -6,6 +6,7 @@
 //! runs) and `train.json` (the [`TrainReport`]); `train.json` is written last, so its presence
 //! means the run is complete.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -21,6 +22,7 @@ use sha2::{Digest, Sha256};
 use super::checkpoint::{Checkpoint, State};
 use super::clip::clip_global_norm;
 use super::device::DeviceChoice;
+use super::interrupt::{self, Interrupted};
 use super::packing::{Batch, Packer, Schedule, schedule};
 use crate::data;
 use crate::model::{Gpt, lora};
@@ -155,6 +157,35 @@ fn to_tensors(batch: &Batch, device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>
         ids(&batch.targets),
         Tensor::from_data(TensorData::new(batch.mask.clone(), shape), device),
     )
+}
+
+/// Training progress as plain lines on stderr when it is not a terminal (a Slurm task's log, a
+/// redirected run): where training starts or resumes, then every tenth of the steps.
+struct StepLog {
+    steps: u64,
+    every: u64,
+    visible: bool,
+}
+
+impl StepLog {
+    fn new(steps: u64, start: u64, progress: bool) -> StepLog {
+        let visible = progress && !std::io::stderr().is_terminal();
+        if visible {
+            let verb = if start == 0 { "starting" } else { "resuming" };
+            eprintln!("train: {verb} at step {start} of {steps}");
+        }
+        StepLog {
+            steps,
+            every: steps.div_ceil(10).max(1),
+            visible,
+        }
+    }
+
+    fn step(&self, step: u64, status: &str) {
+        if self.visible && step.is_multiple_of(self.every) {
+            eprintln!("train: step {step}/{} {status}", self.steps);
+        }
+    }
 }
 
 fn progress_bar(steps: u64, start: u64, visible: bool) -> indicatif::ProgressBar {
@@ -367,12 +398,16 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
     };
 
     let bar = progress_bar(plan.steps, state.step, options.progress);
+    let log = StepLog::new(plan.steps, state.step, options.progress);
+    let _training = interrupt::TrainingGuard::enter();
     let started = Instant::now();
     let (seconds_before, first_step) = (state.seconds, state.step);
     let tokens_per_step = (recipe.batch * recipe.context) as f64;
     let mut finished = true;
     while state.step < plan.steps {
-        if options.stop_after.is_some_and(|stop| state.step >= stop) {
+        if options.stop_after.is_some_and(|stop| state.step >= stop)
+            || interrupt::requested().is_some()
+        {
             finished = false;
             break;
         }
@@ -397,10 +432,12 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         state.seconds = seconds_before + elapsed;
         bar.set_position(state.step);
         let session_steps = (state.step - first_step) as f64;
-        bar.set_message(format!(
+        let status = format!(
             "loss {loss:.4}  {:.0} tok/s",
             tokens_per_step * session_steps / elapsed.max(1e-9)
-        ));
+        );
+        log.step(state.step, &status);
+        bar.set_message(status);
         if recipe.checkpoint_every > 0
             && state.step.is_multiple_of(recipe.checkpoint_every)
             && state.step < plan.steps
@@ -450,6 +487,14 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         }
     } else {
         save_checkpoint(&model, &optim, &state)?;
+        if let Some(signal) = interrupt::requested() {
+            return Err(Interrupted {
+                signal,
+                step: state.step,
+                steps: report.schedule.steps,
+            }
+            .into());
+        }
     }
     Ok(Trained {
         report,
