@@ -26,6 +26,8 @@ fn plm_on(out: &Path, threads: &str, args: &[&str]) -> std::process::Output {
         .args(args)
         .args(["--scale", "smoke", "--out"])
         .arg(out)
+        // A command blocked on a lock fails the test instead of hanging it.
+        .timeout(std::time::Duration::from_secs(300))
         .output()
         .unwrap();
     assert!(
@@ -138,9 +140,19 @@ fn collect_on_a_partial_sweep_lists_missing_runs_and_judges_nothing_it_lacks() {
         out.path(),
         &["run", "part3.3", "--id", planned[0]["id"].as_str().unwrap()],
     );
+    // The missing run is being trained by another process (which holds its lock): collect does
+    // not wait for it.
+    let lock = out
+        .path()
+        .join("part3.3/smoke/locks")
+        .join(format!("{}.lock", planned[1]["id"].as_str().unwrap()));
+    let held = std::fs::File::create(&lock).unwrap();
+    held.lock().unwrap();
     let collected = plm(out.path(), &["collect", "part3.3"]);
+    drop(held);
     let stdout = String::from_utf8_lossy(&collected.stdout);
     assert!(stdout.contains("1 of 2 planned runs finished"), "{stdout}");
+    assert!(stdout.contains("): not started"), "{stdout}");
     let summary = json(&out.path().join("part3.3/smoke/summary.json"));
     let missing = summary["missing_runs"].as_array().unwrap();
     assert_eq!(missing.len(), 1);

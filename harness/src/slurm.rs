@@ -161,9 +161,10 @@ fn quoted(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
 
-/// The `#SBATCH` lines every job of the sweep shares.
-fn common_directives(job_name: &str, resources: &Resources, paths: &Paths, log: &str) -> String {
-    let mut lines = format!("#SBATCH --job-name={job_name}\n");
+/// The start every script of the sweep shares: the shebang, `comment`, and the `#SBATCH` lines
+/// every job has (name, partition, time limit, log file).
+fn head(comment: &str, job_name: &str, resources: &Resources, paths: &Paths, log: &str) -> String {
+    let mut lines = format!("#!/bin/bash\n{comment}#SBATCH --job-name={job_name}\n");
     if let Some(partition) = &resources.partition {
         writeln!(lines, "#SBATCH --partition={partition}").unwrap();
     }
@@ -173,6 +174,15 @@ fn common_directives(job_name: &str, resources: &Resources, paths: &Paths, log: 
     let logs = paths.scripts.join("logs");
     writeln!(lines, "#SBATCH --output={}/{log}", logs.display()).unwrap();
     lines
+}
+
+/// The shell variables naming the binary and the artifacts folder.
+fn path_variables(paths: &Paths) -> String {
+    format!(
+        "plm={}\nartifacts={}\n",
+        quoted(&paths.plm),
+        quoted(&paths.artifacts)
+    )
 }
 
 fn stage_script(
@@ -185,19 +195,14 @@ fn stage_script(
     paths: &Paths,
 ) -> String {
     let scale = scale.name();
-    let mut text = format!(
-        "#!/bin/bash\n\
-         # Stage {stage} of {stage_count} of `plm slurm {name} --scale {scale}`: one array task per\n\
+    let comment = format!(
+        "# Stage {stage} of {stage_count} of `plm slurm {name} --scale {scale}`: one array task per\n\
          # planned run below. A task trains and measures its run with `plm run --id`, resuming the\n\
          # run's checkpoint, and is a no-op once the run's manifest exists: resubmitting after a\n\
          # time limit, a preemption or a failure trains only what is left. Edit freely.\n"
     );
-    text += &common_directives(
-        &format!("plm-{name}-{scale}-{stage}"),
-        resources,
-        paths,
-        "%x_%A_%a.log",
-    );
+    let job_name = format!("plm-{name}-{scale}-{stage}");
+    let mut text = head(&comment, &job_name, resources, paths, "%x_%A_%a.log");
     let last = tasks.len().saturating_sub(1);
     let limit = resources
         .array_limit
@@ -216,8 +221,7 @@ fn stage_script(
         .unwrap();
     }
     text += "#SBATCH --requeue\n#SBATCH --open-mode=append\nset -euo pipefail\n\n";
-    writeln!(text, "plm={}", quoted(&paths.plm)).unwrap();
-    writeln!(text, "artifacts={}", quoted(&paths.artifacts)).unwrap();
+    text += &path_variables(paths);
     text += "# Array index → suite file and run id.\nsuite_files=(\n";
     for (index, task) in tasks.iter().enumerate() {
         writeln!(text, "  {}  # {index}", quoted(&task.suite_file)).unwrap();
@@ -247,21 +251,15 @@ fn collect_script(
     paths: &Paths,
 ) -> String {
     let scale = scale.name();
-    let mut text = format!(
-        "#!/bin/bash\n\
-         # `plm collect` after the last stage of `plm slurm {name} --scale {scale}`, however its\n\
+    let comment = format!(
+        "# `plm collect` after the last stage of `plm slurm {name} --scale {scale}`, however its\n\
          # tasks ended: claims, summary.json and report.html from the runs that finished; the\n\
          # report lists the missing ones with where each stands. Exit status 1: a claim failed.\n"
     );
-    text += &common_directives(
-        &format!("plm-{name}-{scale}-collect"),
-        resources,
-        paths,
-        "%x_%j.log",
-    );
+    let job_name = format!("plm-{name}-{scale}-collect");
+    let mut text = head(&comment, &job_name, resources, paths, "%x_%j.log");
     text += "#SBATCH --cpus-per-task=1\nset -uo pipefail\n\n";
-    writeln!(text, "plm={}", quoted(&paths.plm)).unwrap();
-    writeln!(text, "artifacts={}", quoted(&paths.artifacts)).unwrap();
+    text += &path_variables(paths);
     text += "status=0\n";
     for file in suite_files {
         writeln!(
@@ -283,7 +281,7 @@ fn submit_script(name: &str, stages: &[Vec<Task>], paths: &Paths) -> String {
          set -euo pipefail\n\
          cd {}\n\
          mkdir -p logs\n\
-         submit() {{ local id; id=$(sbatch --parsable \"$@\"); echo \"${{id%%;*}}\"; }}\n\
+         submit() {{ local id; id=$(sbatch --parsable \"$@\") || exit 1; echo \"${{id%%;*}}\"; }}\n\
          after=\n",
         quoted(&paths.scripts)
     );
