@@ -202,11 +202,19 @@ pub fn run_one(job: &Job, run: &Run, options: &Options, wait: bool) -> Result<Op
     match train_and_measure(job, run, options) {
         Ok(done) => Ok(Some(done)),
         Err(error) => {
-            if error.downcast_ref::<Interrupted>().is_none() {
-                std::fs::create_dir_all(job.dir.run_dir(&run.id))?;
-                write_atomic(&failure, format!("{error:#}\n").as_bytes())?;
+            if error.downcast_ref::<Interrupted>().is_some() {
+                return Err(error);
             }
-            Err(error)
+            // The run's own error is what the caller needs; failing to record it only adds a note.
+            let recorded = std::fs::create_dir_all(job.dir.run_dir(&run.id))
+                .map_err(anyhow::Error::from)
+                .and_then(|()| write_atomic(&failure, format!("{error:#}\n").as_bytes()));
+            match recorded {
+                Ok(()) => Err(error),
+                Err(e) => {
+                    Err(error.context(format!("(not recorded in {}: {e})", failure.display())))
+                }
+            }
         }
     }
 }

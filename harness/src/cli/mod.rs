@@ -243,7 +243,7 @@ fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
             pipeline::collect(suites, &target.part, target.scale, &artifacts(&target))
         }
         Command::Slurm(args) => {
-            let out = artifacts(args.target());
+            let out = artifacts(&args.target);
             slurm::run(suites, &out, args)
         }
         Command::Bench { what } => bench::run(suites, what),

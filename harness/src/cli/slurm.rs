@@ -16,7 +16,7 @@ use crate::util::write_atomic;
 #[derive(Args)]
 pub struct SlurmArgs {
     #[command(flatten)]
-    target: Target,
+    pub(super) target: Target,
     /// Where the tasks train: flex (CPU) or a GPU device (its task asks for `--gres=gpu:N`).
     /// The device must be compiled into this plm binary, which the tasks run.
     #[arg(long, value_enum, default_value_t)]
@@ -42,12 +42,6 @@ pub struct SlurmArgs {
     /// them.
     #[arg(long)]
     submit: bool,
-}
-
-impl SlurmArgs {
-    pub(super) fn target(&self) -> &Target {
-        &self.target
-    }
 }
 
 /// The resources the flags ask for, or a message naming the flag that does not fit.
