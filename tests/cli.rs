@@ -12,7 +12,7 @@ fn repo() -> PathBuf {
 }
 
 fn suite_text() -> String {
-    fs::read_to_string(repo().join("suites/part3.3/v2.toml")).unwrap()
+    fs::read_to_string(repo().join("suites/part3.3/v3.toml")).unwrap()
 }
 
 /// The first `tokens = "…"` pin of a suite (biod-n100's at the smoke scale).

@@ -33,8 +33,17 @@ pub enum Estimator {
     /// one dataset; the largest such ratio over datasets.
     GatedOverGelu {},
     /// α of bits = min(B_max(N), α·P), fitted over each (dataset, model) at its best recipe,
-    /// every replica a point ([`law`]); the evidence gives a 95 % bootstrap interval.
-    CapacityLaw {},
+    /// every replica a point ([`law`]); the evidence gives a 95 % bootstrap interval. The fit
+    /// keeps only the models of the regime the paper's α describes, stated before the run:
+    /// at least `min_parameters` parameters (embedding rows and the template weigh less there)
+    /// and data holding at least `max_ratio_at_least` bits per parameter (R^max), so that the
+    /// model and not the data is the limit. Both default to no restriction.
+    CapacityLaw {
+        #[serde(default)]
+        min_parameters: u64,
+        #[serde(default)]
+        max_ratio_at_least: f64,
+    },
 }
 
 /// The runs of one (dataset, model, recipe), replicas averaged.
@@ -144,7 +153,7 @@ where
 
 /// Every replica of each (dataset, model) at its best recipe, with bits above 0 (the law is
 /// fitted on log bits).
-pub(super) fn law_points(tuned: &[&Config]) -> Vec<LawPoint> {
+fn law_points(tuned: &[&Config]) -> Vec<LawPoint> {
     tuned
         .iter()
         .flat_map(|c| c.runs.iter())
@@ -247,14 +256,34 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
                 ),
             }
         }
-        Estimator::CapacityLaw {} => {
-            let points = law_points(&tuned(&configs));
+        Estimator::CapacityLaw {
+            min_parameters,
+            max_ratio_at_least,
+        } => {
+            let all = tuned(&configs);
+            let regime: Vec<&Config> = all
+                .iter()
+                .copied()
+                .filter(|c| {
+                    c.first().parameters >= min_parameters && c.max_ratio() >= max_ratio_at_least
+                })
+                .collect();
+            let points = law_points(&regime);
+            let left_out = all.len() - regime.len();
+            let rule = if left_out == 0 {
+                String::new()
+            } else {
+                format!(
+                    "; {left_out} models outside the fitted regime (P < {min_parameters} or \
+                     R^max < {max_ratio_at_least}) left out"
+                )
+            };
             match law::fit(&points) {
                 Some(fit) => Estimate::of(
                     fit.alpha,
                     format!(
-                        "bits = min(B_max, α·P) over {} runs (each model at its best recipe), {} \
-                         limited by the model: α = {:.3} bits/param, 95 % bootstrap interval \
+                        "bits = min(B_max, α·P) over {} runs (each model at its best recipe{rule}), \
+                         {} limited by the model: α = {:.3} bits/param, 95 % bootstrap interval \
                          {:.3}–{:.3} (the paper: 2)",
                         points.len(),
                         fit.capacity_limited,
@@ -264,7 +293,7 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
                     ),
                 ),
                 None => Estimate::none(format!(
-                    "no run of {} limited by the model: every one is explained by its data",
+                    "no run of {} limited by the model{rule}: every one is explained by its data",
                     points.len()
                 )),
             }
@@ -422,7 +451,41 @@ mod tests {
             run("p2000", 0, 2000, 3000.0, 0.0),
             run("p10000", 0, 10_000, 7900.0, 0.0),
         ];
-        let alpha = value(Estimator::CapacityLaw {}, &runs);
+        let everything = Estimator::CapacityLaw {
+            min_parameters: 0,
+            max_ratio_at_least: 0.0,
+        };
+        let alpha = value(everything, &runs);
         assert!((alpha - 1.5).abs() < 2e-3, "{alpha}");
+    }
+
+    #[test]
+    fn the_law_fit_keeps_only_the_stated_regime() {
+        // B_max = 8000 bits. The small model stores 0.5 bits/param, the two of 2000 and 3000
+        // parameters 1.9; R^max is 8, 4 and 2.67. Fitted over everything α falls between; over
+        // P ≥ 2000 and R^max ≥ 2.5 it is the larger models' 1.9.
+        let runs = [
+            run("p1000", 0, 1000, 500.0, 0.0),
+            run("p2000", 0, 2000, 3800.0, 0.0),
+            run("p3000", 0, 3000, 5700.0, 0.0),
+        ];
+        let everything = Estimator::CapacityLaw {
+            min_parameters: 0,
+            max_ratio_at_least: 0.0,
+        };
+        assert!(value(everything, &runs) < 1.5);
+        let regime = Estimator::CapacityLaw {
+            min_parameters: 2000,
+            max_ratio_at_least: 2.5,
+        };
+        let alpha = value(regime, &runs);
+        assert!((alpha - 1.9).abs() < 2e-3, "{alpha}");
+        let refs: Vec<&Manifest> = runs.iter().collect();
+        let stricter = Estimator::CapacityLaw {
+            min_parameters: 2000,
+            max_ratio_at_least: 3.0,
+        };
+        let evidence = estimate(&stricter, &refs).evidence;
+        assert!(evidence.contains("2 models outside the fitted regime"), "{evidence}");
     }
 }

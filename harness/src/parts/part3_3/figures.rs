@@ -1,11 +1,10 @@
 //! Part 3.3's figures, drawn as the paper draws them: bits stored against parameters with one
-//! series per N, the 2 bits/parameter line, the fitted α and each N's B_max (its Fig. 1(a));
+//! series per N, the 2 bits/parameter line and each N's B_max (its Fig. 1(a));
 //! and R against exposures per model (its Fig. 1(a) vs 1(b)).
 
 use std::collections::BTreeSet;
 
-use super::claims::{Config, configurations, law_points, tuned};
-use super::law;
+use super::claims::{Config, configurations, tuned};
 use crate::figure::{Axes, Figure, Line};
 use crate::run::Manifest;
 
@@ -55,13 +54,9 @@ fn bits_vs_parameters(all: &[Config], exposures: u32) -> Figure {
             .of_series(points.len() - 1),
         );
     }
+    // No fitted α line: the α claim fits only the regime its suite states (the claim's
+    // evidence gives it), and a line fitted over every model here would be another number.
     let mut lines = vec![Line::proportional("2 bits / parameter", 2.0)];
-    if let Some(fit) = law::fit(&law_points(&best)) {
-        lines.push(Line::proportional(
-            format!("fit: α = {:.2} bits / param", fit.alpha),
-            fit.alpha,
-        ));
-    }
     lines.extend(levels);
     Figure {
         name: format!("bits-vs-parameters-e{exposures}"),
