@@ -398,6 +398,13 @@ mod tests {
         }
     }
 
+    fn law_fit(min_parameters: u64, max_ratio_at_least: f64) -> Estimator {
+        Estimator::CapacityLaw {
+            min_parameters,
+            max_ratio_at_least,
+        }
+    }
+
     fn value(estimator: Estimator, runs: &[Manifest]) -> f64 {
         let refs: Vec<&Manifest> = runs.iter().collect();
         estimate(&estimator, &refs).value.unwrap()
@@ -451,10 +458,7 @@ mod tests {
             run("p2000", 0, 2000, 3000.0, 0.0),
             run("p10000", 0, 10_000, 7900.0, 0.0),
         ];
-        let everything = Estimator::CapacityLaw {
-            min_parameters: 0,
-            max_ratio_at_least: 0.0,
-        };
+        let everything = law_fit(0, 0.0);
         let alpha = value(everything, &runs);
         assert!((alpha - 1.5).abs() < 2e-3, "{alpha}");
     }
@@ -469,23 +473,17 @@ mod tests {
             run("p2000", 0, 2000, 3800.0, 0.0),
             run("p3000", 0, 3000, 5700.0, 0.0),
         ];
-        let everything = Estimator::CapacityLaw {
-            min_parameters: 0,
-            max_ratio_at_least: 0.0,
-        };
+        let everything = law_fit(0, 0.0);
         assert!(value(everything, &runs) < 1.5);
-        let regime = Estimator::CapacityLaw {
-            min_parameters: 2000,
-            max_ratio_at_least: 2.5,
-        };
+        let regime = law_fit(2000, 2.5);
         let alpha = value(regime, &runs);
         assert!((alpha - 1.9).abs() < 2e-3, "{alpha}");
         let refs: Vec<&Manifest> = runs.iter().collect();
-        let stricter = Estimator::CapacityLaw {
-            min_parameters: 2000,
-            max_ratio_at_least: 3.0,
-        };
+        let stricter = law_fit(2000, 3.0);
         let evidence = estimate(&stricter, &refs).evidence;
-        assert!(evidence.contains("2 models outside the fitted regime"), "{evidence}");
+        assert!(
+            evidence.contains("2 models outside the fitted regime"),
+            "{evidence}"
+        );
     }
 }
