@@ -162,6 +162,14 @@ fn reproduce_stops_on_a_changed_pin_with_the_same_status_as_data() {
 #[test]
 fn malformed_suites_are_rejected_naming_file_and_field() {
     let text = suite_text();
+    // TOML errors name the line: the suite's `name = "part3.3"` line, 1-based.
+    let name_line = format!(
+        ":{}: ",
+        1 + text
+            .lines()
+            .position(|l| l == "name = \"part3.3\"")
+            .unwrap()
+    );
     let cases: Vec<(String, &str)> = vec![
         (
             text.replacen("people = 100\n", "peple = 100\n", 1),
@@ -172,7 +180,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
             "field `seed`",
         ),
         (
-            text.replacen("version = 2", "version = 0", 1),
+            text.replacen("version = 3", "version = 0", 1),
             "field `version`",
         ),
         (
@@ -221,7 +229,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
         ),
         (
             text.replacen("name = \"part3.3\"", "name = \"part3.3", 1),
-            ":20: ",
+            name_line.as_str(),
         ),
         (
             text.replacen("alphabet = 32", "alphabet = -3", 1),
@@ -243,6 +251,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
         ),
     ];
     for (bad, expected) in cases {
+        assert_ne!(bad, text, "the case for `{expected}` must change the suite");
         let (status, stderr, file, _dir) = data_on(&bad);
         assert_eq!(status, 2, "expected rejection for {expected}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
