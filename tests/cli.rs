@@ -12,7 +12,7 @@ fn repo() -> PathBuf {
 }
 
 fn suite_text() -> String {
-    fs::read_to_string(repo().join("suites/part3.3/v4.toml")).unwrap()
+    fs::read_to_string(repo().join("suites/part3.3/v5.toml")).unwrap()
 }
 
 /// The first `tokens = "…"` pin of a suite (biod-n100's at the smoke scale).
@@ -180,7 +180,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
             "field `seed`",
         ),
         (
-            text.replacen("version = 4", "version = 0", 1),
+            text.replacen("version = 5", "version = 0", 1),
             "field `version`",
         ),
         (

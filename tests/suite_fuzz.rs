@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 fn suites() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
-    ["part1/v2.toml", "part3.3/v4.toml"]
+    ["part1/v2.toml", "part3.3/v5.toml"]
         .iter()
         .map(|f| std::fs::read(root.join(f)).unwrap())
         .collect()

@@ -164,15 +164,31 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo / 1.5 / widen, hi * 1.5 * widen)
 }
 
-/// A tick label with three significant digits and no float noise (`0.30000000000000004`).
+/// Every `m × 10^k` in `[lo, hi]` for the mantissas `m`, ascending.
+fn log_ticks(lo: f64, hi: f64, mantissas: &[f64]) -> Vec<f64> {
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    (first..=last)
+        .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
+/// A tick label with three significant digits and no float noise (`0.30000000000000004`);
+/// thousands and millions as `20k`, `1.5M`.
 fn tick(value: &f64) -> String {
     let v = *value;
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }
     let magnitude = v.abs().log10().floor();
-    if !(-3.0..5.0).contains(&magnitude) {
+    if !(-3.0..9.0).contains(&magnitude) {
         return format!("{v:.1e}");
+    }
+    if magnitude >= 6.0 {
+        return format!("{}M", tick(&(v / 1e6)));
+    }
+    if magnitude >= 4.0 {
+        return format!("{}k", tick(&(v / 1e3)));
     }
     let decimals = (2.0 - magnitude).max(0.0) as usize;
     let text = format!("{v:.decimals$}");
@@ -219,8 +235,16 @@ where
         .y_label_area_size(60);
     if log {
         let y = bounds(y_values);
+        // plotters labels a log axis at powers of ten only (one label when the data spans a
+        // decade), so the ticks are set here: 1, 2, 5 × 10^k, light lines at every m × 10^k.
+        let axis = |(lo, hi): (f64, f64)| {
+            (lo..hi)
+                .log_scale()
+                .with_key_points(log_ticks(lo, hi, &[1.0, 2.0, 5.0]))
+                .with_light_points(log_ticks(lo, hi, &[1., 2., 3., 4., 5., 6., 7., 8., 9.]))
+        };
         let chart = chart
-            .build_cartesian_2d((x.0..x.1).log_scale(), (y.0..y.1).log_scale())
+            .build_cartesian_2d(axis(x), axis(y))
             .map_err(error)?;
         plot_on(chart, figure, x, |from, to, k| from * (to / from).powf(k))
     } else {
@@ -337,10 +361,23 @@ mod tests {
     #[test]
     fn tick_labels_are_short() {
         assert_eq!(tick(&0.30000000000000004), "0.3");
-        assert_eq!(tick(&200000.00000000003), "2.0e5");
+        assert_eq!(tick(&200000.00000000003), "200k");
+        assert_eq!(tick(&20000.0), "20k");
         assert_eq!(tick(&1500.0), "1500");
+        assert_eq!(tick(&2.5e6), "2.5M");
+        assert_eq!(tick(&3e10), "3.0e10");
+        assert_eq!(tick(&0.0001), "1.0e-4");
         assert_eq!(tick(&0.125), "0.125");
         assert_eq!(tick(&2.0), "2");
+    }
+
+    #[test]
+    fn log_ticks_are_one_two_five_per_decade() {
+        assert_eq!(
+            log_ticks(7000.0, 70_000.0, &[1.0, 2.0, 5.0]),
+            [10_000.0, 20_000.0, 50_000.0]
+        );
+        assert_eq!(log_ticks(0.9, 3.0, &[1.0, 2.0, 5.0]), [1.0, 2.0]);
     }
 
     #[test]

@@ -311,7 +311,7 @@ mod tests {
 
     fn task(id: &str) -> Task {
         Task {
-            suite_file: PathBuf::from("/shared/suites/part3.3/v4.toml"),
+            suite_file: PathBuf::from("/shared/suites/part3.3/v5.toml"),
             id: id.into(),
             label: format!("label of {id}"),
         }
@@ -339,7 +339,7 @@ mod tests {
     #[test]
     fn a_stage_asks_for_its_resources_and_maps_each_index_to_a_run() {
         let stages = vec![vec![task("aaa"), task("bbb")], vec![task("ccc")]];
-        let suites = vec![PathBuf::from("/shared/suites/part3.3/v4.toml")];
+        let suites = vec![PathBuf::from("/shared/suites/part3.3/v5.toml")];
         let gpu = resources(DeviceChoice::Cuda, 1);
         let written = scripts("part3.3", Scale::Cpu, &suites, &stages, &gpu, &paths());
         let names: Vec<&str> = written.files.iter().map(|(n, _)| n.as_str()).collect();

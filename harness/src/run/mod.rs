@@ -206,7 +206,7 @@ mod tests {
     use super::*;
 
     fn suite() -> Suite {
-        toml::from_str(include_str!("../../../suites/part3.3/v4.toml")).unwrap()
+        toml::from_str(include_str!("../../../suites/part3.3/v5.toml")).unwrap()
     }
 
     fn ids(suite: &Suite, epoch: u32) -> Vec<String> {

@@ -282,7 +282,7 @@ mod tests {
     /// measurement reads: one round of N people is N windows.
     #[test]
     fn biod_sweeps_put_one_person_in_each_window() {
-        let suite: Suite = toml::from_str(include_str!("../../../../suites/part3.3/v4.toml"))
+        let suite: Suite = toml::from_str(include_str!("../../../../suites/part3.3/v5.toml"))
             .expect("suite parses");
         for scale in [Scale::Smoke, Scale::Cpu] {
             let spec = suite.scales.get(scale);
