@@ -243,9 +243,7 @@ where
                 .with_key_points(log_ticks(lo, hi, &[1.0, 2.0, 5.0]))
                 .with_light_points(log_ticks(lo, hi, &[1., 2., 3., 4., 5., 6., 7., 8., 9.]))
         };
-        let chart = chart
-            .build_cartesian_2d(axis(x), axis(y))
-            .map_err(error)?;
+        let chart = chart.build_cartesian_2d(axis(x), axis(y)).map_err(error)?;
         plot_on(chart, figure, x, |from, to, k| from * (to / from).powf(k))
     } else {
         let y = linear_bounds(y_values, true);
