@@ -34,8 +34,11 @@ pub struct Options {
     pub progress: bool,
     /// Runs trained side by side by [`reproduce`], sharing `threads`; `None`: one per thread.
     /// Small models barely use a second core, so on a CPU two runs at one thread each finish
-    /// sooner than one run at two (Part 1's cpu model at batch 4: 1.34× faster on two threads
-    /// than on one). Fewer runs left to train than jobs: the threads are shared among those.
+    /// sooner than one run at two (Part 1's cpu model at batch 4: 1.63× faster on two threads
+    /// than on one, not 2×). Fewer runs left to train than jobs: the threads are shared among
+    /// those. When the runs do not divide evenly among the jobs, the odd ones are trained first,
+    /// one at a time on all threads, so that no thread idles at the end while a last run trains
+    /// alone on one.
     pub jobs: Option<usize>,
     /// Threads for training, all jobs together.
     pub threads: usize,
@@ -342,11 +345,16 @@ fn take_next(runs: &[Run], progress: &Mutex<Vec<Progress>>) -> Option<usize> {
 fn run_side_by_side<'a>(
     job: &'a Job,
     options: &Options,
-    jobs: usize,
-    threads_per_job: usize,
+    workers: Workers,
+    progress: &Mutex<Vec<Progress>>,
     report: &(dyn Fn(&Run, &Finished) + Sync),
 ) -> Result<Vec<&'a Run>> {
-    let progress = Mutex::new(vec![Progress::Waiting; job.runs.len()]);
+    let Workers {
+        jobs,
+        threads_per_job,
+        to_train,
+    } = workers;
+    let trained = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let busy: Mutex<Vec<&Run>> = Mutex::new(Vec::new());
     let per_job = Options {
@@ -359,9 +367,13 @@ fn run_side_by_side<'a>(
             .start_handler(|_| plm_kernels::flush_subnormals_on_this_thread())
             .build()?;
         while !failed.load(Ordering::SeqCst)
-            && let Some(next) = take_next(&job.runs, &progress)
+            && to_train.is_none_or(|limit| trained.load(Ordering::SeqCst) < limit)
+            && let Some(next) = take_next(&job.runs, progress)
         {
             let run = &job.runs[next];
+            if finished(job, run).is_none() {
+                trained.fetch_add(1, Ordering::SeqCst);
+            }
             let outcome = pool.install(|| run_one(job, run, &per_job, false));
             progress.lock().unwrap_or_else(|e| e.into_inner())[next] = Progress::Done;
             match outcome {
@@ -387,6 +399,15 @@ fn run_side_by_side<'a>(
     });
     results.into_iter().collect::<Result<Vec<()>>>()?;
     Ok(busy.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// How [`run_side_by_side`] shares the threads: `jobs` workers of `threads_per_job` threads,
+/// stopping once they have trained `to_train` runs (finished ones do not count), if given.
+#[derive(Clone, Copy)]
+struct Workers {
+    jobs: usize,
+    threads_per_job: usize,
+    to_train: Option<usize>,
 }
 
 /// What [`reproduce`] ended with.
@@ -436,13 +457,34 @@ pub fn reproduce(
         .unwrap_or(options.threads)
         .clamp(1, to_train.max(1));
     let threads_per_job = (options.threads / jobs).max(1);
-    if jobs > 1 && to_train > 1 {
+    let progress = Mutex::new(vec![Progress::Waiting; job.runs.len()]);
+    let odd = to_train % jobs;
+    let mut busy = Vec::new();
+    if odd > 0 && jobs > 1 {
+        let plural = if odd == 1 { "" } else { "s" };
+        say.lock().unwrap_or_else(|e| e.into_inner())(format!(
+            "{odd} run{plural} first, one at a time on {} threads",
+            options.threads
+        ));
+        let lead = Workers {
+            jobs: 1,
+            threads_per_job: options.threads,
+            to_train: Some(odd),
+        };
+        busy.extend(run_side_by_side(job, options, lead, &progress, &report)?);
+    }
+    if jobs > 1 && to_train > odd {
         let plural = if threads_per_job == 1 { "" } else { "s" };
         say.lock().unwrap_or_else(|e| e.into_inner())(format!(
             "{jobs} runs side by side, {threads_per_job} thread{plural} each"
         ));
     }
-    let busy = run_side_by_side(job, options, jobs, threads_per_job, &report)?;
+    let rest = Workers {
+        jobs,
+        threads_per_job,
+        to_train: None,
+    };
+    busy.extend(run_side_by_side(job, options, rest, &progress, &report)?);
     for run in busy {
         {
             let mut say = say.lock().unwrap_or_else(|e| e.into_inner());
