@@ -3,13 +3,14 @@
 //! Layers import only downward (a test checks it, `tests/layers.rs`):
 //! [`util`], [`figure`], [`progress`] → [`spec`] (plain data) → [`data`] (generators) →
 //! [`model`], [`train`] → [`run`] (planned runs, manifests) → [`parts`] (one folder per part) →
-//! [`suite`] (loading and checking suite files) → [`claims`], [`report`], [`artifacts`] →
+//! [`suite`] (loading and checking suite files) → [`claims`], [`report`], [`artifacts`], [`compare`] →
 //! [`driver`] (reproduce = plan + run each + collect) → [`slurm`] (job arrays over a plan) →
 //! [`cli`]. See ARCHITECTURE.md.
 
 pub mod artifacts;
 pub mod claims;
 pub mod cli;
+pub mod compare;
 pub mod data;
 pub mod driver;
 pub mod figure;

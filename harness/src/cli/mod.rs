@@ -4,6 +4,7 @@
 
 mod bench;
 mod cfg;
+mod compare;
 mod data;
 mod igsm;
 mod list;
@@ -133,6 +134,20 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Compare two reports of one suite and scale (summary.json files or scale folders): claims'
+    /// values and verdicts side by side, runs' changed cells. Exit 1 when a verdict flips or a
+    /// measured value moves by more than the tolerance (a claim's own `tolerance` in the suite
+    /// overrides it).
+    Compare {
+        base: PathBuf,
+        new: PathBuf,
+        /// Relative move of a claim's measured value that is not a regression.
+        #[arg(long, default_value_t = 0.1, value_name = "FRACTION")]
+        tolerance: f64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write (and with --submit, submit) Slurm job arrays for a part at a scale: one array task
     /// per unfinished planned run (`plm run --id`), a stage per level of finetuning, then a
     /// dependent `plm collect`. Resubmitting resumes: finished runs are skipped, interrupted ones
@@ -242,6 +257,12 @@ fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
         Command::Collect { target } => {
             pipeline::collect(suites, &target.part, target.scale, &artifacts(&target))
         }
+        Command::Compare {
+            base,
+            new,
+            tolerance,
+            json,
+        } => compare::run(&base, &new, tolerance, json),
         Command::Slurm(args) => {
             let out = artifacts(&args.target);
             slurm::run(suites, &out, args)

@@ -112,6 +112,13 @@ pub fn reproduce(
 ) -> Result<Outcome> {
     let mut failed = false;
     let options = options(device, parallel);
+    let revision = crate::run::code_revision();
+    if revision.ends_with("-dirty") {
+        eprintln!(
+            "warning: the working tree has uncommitted changes: runs trained now record revision \
+             {revision}, which pins no code; commit first for results others can check"
+        );
+    }
     for job in jobs(suites_dir, part, scale, artifacts)? {
         println!(
             "{} v{} scale {}: {} runs → {}",

@@ -34,6 +34,10 @@ pub struct Claim {
     /// Scales at which a miss is a failure (exit status 1); elsewhere a miss is reported as
     /// "not reproduced at this scale".
     pub binding_scales: Vec<Scale>,
+    /// Relative move of the measured value that `plm compare` lets through for this claim
+    /// (default: its `--tolerance`), for claims whose noise is larger or smaller than most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
     /// Why the bounds differ from the paper's, when they do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
