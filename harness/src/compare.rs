@@ -81,7 +81,10 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn regressions(&self) -> usize {
-        self.claims.iter().filter(|c| c.regression.is_some()).count()
+        self.claims
+            .iter()
+            .filter(|c| c.regression.is_some())
+            .count()
     }
 }
 
@@ -180,7 +183,8 @@ fn moved(base: f64, new: f64, tolerance: f64) -> bool {
 /// Matches NEW's runs to BASE's by run id, else by label, and lists the cells that differ.
 fn run_changes(base: &Summary, new: &Summary) -> (usize, Vec<RunChange>) {
     let by_id: HashMap<&str, &RunRow> = base.runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
-    let by_label: HashMap<&str, &RunRow> = base.runs.iter().map(|r| (r.label.as_str(), r)).collect();
+    let by_label: HashMap<&str, &RunRow> =
+        base.runs.iter().map(|r| (r.label.as_str(), r)).collect();
     let mut matched_base = Vec::new();
     let mut changes = Vec::new();
     for run in &new.runs {
