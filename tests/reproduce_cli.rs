@@ -105,6 +105,7 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
     let at_smoke = claims_at_smoke(&suite);
     assert_eq!(claims.len(), at_smoke, "the claims judged at smoke");
     assert!(at_smoke >= 3, "the smoke scale is a law gate");
+    assert_law_gate_holds("part3.3", &scale);
     let html = std::fs::read_to_string(scale.join("report.html")).unwrap();
     for claim in claims {
         let id = claim["claim"]["id"].as_str().unwrap();
@@ -221,8 +222,40 @@ fn claims_at_smoke(suite: &serde_json::Value) -> usize {
         .count()
 }
 
-/// `plm reproduce PART --scale smoke` into a fresh artifacts folder, which must succeed and
-/// judge every claim; returns the folder (kept alive) and the scale's path in it.
+/// The smoke scale's law gate: at least two claims bind at smoke, all pass (else `reproduce`
+/// exits 1 before this is reached), and `plm compare` finds no regression against the committed
+/// baseline `artifacts/PART/smoke/summary.json` (a flipped verdict, or a value moved by more than
+/// the default 10 % or the claim's own tolerance).
+fn assert_law_gate_holds(part: &str, scale: &Path) {
+    let summary = json(&scale.join("summary.json"));
+    let binding = summary["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["claim"]["binding_scales"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s == "smoke"))
+        })
+        .count();
+    assert!(binding >= 2, "{part}: {binding} claims bind at smoke");
+    let baseline = format!("artifacts/{part}/smoke/summary.json");
+    let output = plm()
+        .arg("compare")
+        .arg(&baseline)
+        .arg(scale.join("summary.json"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{part}: the smoke reproduce moved against {baseline}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `plm reproduce PART --scale smoke` into a fresh artifacts folder, which must succeed, judge
+/// every claim and hold the law gate; returns the folder (kept alive) and the scale's path in it.
 fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let artifacts = tempfile::tempdir().unwrap();
     let output = plm()
@@ -243,6 +276,7 @@ fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         summary["claims"].as_array().unwrap().len(),
         claims_at_smoke(&suite)
     );
+    assert_law_gate_holds(part, &scale);
     (artifacts, scale)
 }
 
