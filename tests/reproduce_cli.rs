@@ -254,8 +254,8 @@ fn assert_law_gate_holds(part: &str, scale: &Path) {
     );
 }
 
-/// `plm reproduce PART --scale smoke` into a fresh artifacts folder, which must succeed, judge
-/// every claim and hold the law gate; returns the folder (kept alive) and the scale's path in it.
+/// `plm reproduce PART --scale smoke` into a fresh artifacts folder, which must succeed and
+/// judge every claim; returns the folder (kept alive) and the scale's path in it.
 fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let artifacts = tempfile::tempdir().unwrap();
     let output = plm()
@@ -276,7 +276,6 @@ fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         summary["claims"].as_array().unwrap().len(),
         claims_at_smoke(&suite)
     );
-    assert_law_gate_holds(part, &scale);
     (artifacts, scale)
 }
 
@@ -285,6 +284,7 @@ fn reproduce_smoke(part: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn part1_smoke_scale_measures_grammar_models() {
     let (_artifacts, scale) = reproduce_smoke("part1");
+    assert_law_gate_holds("part1", &scale);
     assert!(scale.join("figures/kl-vs-parameters.svg").exists());
     assert!(scale.join("figures/excess-loss-vs-tokens.svg").exists());
     assert!(scale.join("figures/probe-ancestor-by-level.svg").exists());
@@ -349,6 +349,7 @@ fn part1_smoke_scale_measures_grammar_models() {
 #[test]
 fn part4_1_smoke_scale_scores_answers_by_difficulty() {
     let (_artifacts, scale) = reproduce_smoke("part4.1");
+    assert_law_gate_holds("part4.1", &scale);
     for task in ["copy", "depo", "mano"] {
         assert!(
             scale.join(format!("figures/{task}-accuracy.svg")).exists(),
@@ -368,7 +369,7 @@ fn part4_1_smoke_scale_scores_answers_by_difficulty() {
             .collect();
         let task = measured["task"].as_str().unwrap().to_owned();
         let expected: Vec<u64> = match task.as_str() {
-            "copy" => vec![4, 8],
+            "copy" => vec![8, 16],
             "depo" => vec![1, 2],
             _ => vec![1, 2],
         };
@@ -396,6 +397,10 @@ fn part4_1_smoke_scale_scores_answers_by_difficulty() {
 fn part2_smoke_scales_check_solutions_and_the_generator() {
     for part in ["part2.1", "part2.2"] {
         let (_artifacts, scale) = reproduce_smoke(part);
+        if part == "part2.1" {
+            // Part 2.2's smoke scale binds one claim (its retry data): no law gate yet.
+            assert_law_gate_holds(part, &scale);
+        }
         let plan = json(&scale.join("plan.json"));
         for run in plan.as_array().unwrap() {
             let id = run["id"].as_str().unwrap();
