@@ -280,8 +280,12 @@ fn bad_part4_1_settings_are_rejected_naming_the_field() {
             "max_operators = 0",
             "datasets[2].max_operators",
         ),
-        ("min_length = 4", "min_length = 9", "datasets[0].max_length"),
-        ("alphabet = 16", "alphabet = 7", "datasets[0].alphabet"),
+        (
+            "min_length = 8",
+            "min_length = 17",
+            "datasets[0].max_length",
+        ),
+        ("alphabet = 32", "alphabet = 7", "datasets[0].alphabet"),
         (
             "canon = \"ABCD\"",
             "canon = \"ABE\"",

@@ -179,7 +179,7 @@ fn bad_input_names_the_file_and_exits_2() {
     let (code, _, stderr) = compare(&base, &other, &[]);
     assert_bad_input(code, &stderr, &other);
 
-    let (code, _, stderr) = compare(&base, &base, &["--tolerance", "-1"]);
+    let (code, _, stderr) = compare(&base, &base, &["--tolerance=-1"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--tolerance"), "{stderr}");
 }

@@ -74,8 +74,16 @@ pub struct WallTime {
 }
 
 impl Summary {
+    /// A binding claim failed — or could not be measured although every planned run finished:
+    /// a gate whose runs no longer decide it (a model or dataset renamed, a mechanism switched
+    /// off so that the estimator finds no run of the kind) must not pass silently.
     pub fn failed(&self) -> bool {
-        self.claims.iter().any(|c| c.verdict == Verdict::Fail)
+        self.claims.iter().any(|c| {
+            c.verdict == Verdict::Fail
+                || (c.verdict == Verdict::NotMeasured
+                    && self.missing_runs.is_empty()
+                    && c.claim.binding_scales.contains(&self.scale))
+        })
     }
 }
 
@@ -214,20 +222,18 @@ fn render_html(summary: &Summary, svgs: &[String]) -> Result<String> {
 mod tests {
     use super::*;
 
-    /// Zero is a measurement and a bound, not a missing value (tera treats 0 as false).
-    #[test]
-    fn a_measured_zero_and_a_zero_bound_are_shown() {
-        let claim: crate::spec::Claim = toml::from_str(
-            "id = \"Z\"\npaper = \"p\"\nstatement = \"s\"\nestimator = \"generation-accuracy\"\n\
-             at_least = 0.0\nbinding_scales = []",
-        )
+    /// A summary at `scale` holding one claim (`bounds` completes its TOML) with that outcome.
+    fn one_claim(bounds: &str, measured: Option<f64>, verdict: Verdict, scale: Scale) -> Summary {
+        let claim: crate::spec::Claim = toml::from_str(&format!(
+            "id = \"Z\"\npaper = \"p\"\nstatement = \"s\"\nestimator = \"generation-accuracy\"\n{bounds}"
+        ))
         .unwrap();
-        let summary = Summary {
+        Summary {
             suite: "part1".into(),
             suite_version: 1,
             suite_sha256: String::new(),
             paper: String::new(),
-            scale: Scale::Smoke,
+            scale,
             code_revisions: Vec::new(),
             devices: Vec::new(),
             reproduced: None,
@@ -236,18 +242,31 @@ mod tests {
             data_sha256: Vec::new(),
             claims: vec![Outcome {
                 claim,
-                measured: Some(0.0),
+                measured,
                 evidence: "e".into(),
-                verdict: Verdict::Pass,
+                verdict,
             }],
             columns: Vec::new(),
             runs: Vec::new(),
-            missing_runs: vec!["d/m/r (0123)".into()],
+            missing_runs: Vec::new(),
             excerpts: Vec::new(),
             method: String::new(),
-        };
+        }
+    }
+
+    /// Zero is a measurement and a bound, not a missing value (tera treats 0 as false).
+    #[test]
+    fn a_measured_zero_and_a_zero_bound_are_shown() {
+        let mut summary = one_claim(
+            "at_least = 0.0\nbinding_scales = []",
+            Some(0.0),
+            Verdict::Pass,
+            Scale::Smoke,
+        );
+        summary.missing_runs = vec!["d/m/r (0123)".into()];
         let html = render_html(&summary, &[]).unwrap();
         assert!(html.contains("≥ 0"), "the bound");
+        assert!(!summary.failed(), "nothing binding failed");
         assert!(
             html.contains("Missing runs") && html.contains("(0123)"),
             "missing runs listed"
@@ -256,5 +275,18 @@ mod tests {
             html.contains("<td class=\"num\">0<div"),
             "the measurement: {html}"
         );
+    }
+
+    /// A binding claim that no run decides fails the check once every planned run is there;
+    /// while runs are missing it is only waiting.
+    #[test]
+    fn an_unmeasured_binding_claim_fails_when_no_run_is_missing() {
+        let bounds = "at_least = 0.5\nbinding_scales = [\"smoke\"]";
+        let mut summary = one_claim(bounds, None, Verdict::NotMeasured, Scale::Smoke);
+        assert!(summary.failed());
+        summary.missing_runs = vec!["d/m/r (0123)".into()];
+        assert!(!summary.failed());
+        let at_cpu = one_claim(bounds, None, Verdict::NotMeasured, Scale::Cpu);
+        assert!(!at_cpu.failed(), "not binding at cpu");
     }
 }
