@@ -397,10 +397,7 @@ fn part4_1_smoke_scale_scores_answers_by_difficulty() {
 fn part2_smoke_scales_check_solutions_and_the_generator() {
     for part in ["part2.1", "part2.2"] {
         let (_artifacts, scale) = reproduce_smoke(part);
-        if part == "part2.1" {
-            // Part 2.2's smoke scale binds one claim (its retry data): no law gate yet.
-            assert_law_gate_holds(part, &scale);
-        }
+        assert_law_gate_holds(part, &scale);
         let plan = json(&scale.join("plan.json"));
         for run in plan.as_array().unwrap() {
             let id = run["id"].as_str().unwrap();
