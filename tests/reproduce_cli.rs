@@ -574,6 +574,6 @@ fn running_a_finetuning_alone_trains_its_pretrained_run_first() {
         .map(label)
         .collect();
     assert_eq!(finished.len(), 2, "{finished:?}");
-    assert!(finished.contains(&"bios-n100-single/rotary-1l-d32/r30".to_owned()));
+    assert!(finished.contains(&"bios-n100-single/rotary-2l-d64/p200".to_owned()));
     assert!(finished.contains(&label(child)));
 }
