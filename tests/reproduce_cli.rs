@@ -427,6 +427,7 @@ fn part2_smoke_scales_check_solutions_and_the_generator() {
 #[test]
 fn part3_1_smoke_scale_scores_both_halves_per_attribute() {
     let (_artifacts, scale) = reproduce_smoke("part3.1");
+    assert_law_gate_holds("part3.1", &scale);
     let plan = json(&scale.join("plan.json"));
     let run = &plan.as_array().unwrap()[0];
     let manifest = json(
@@ -493,6 +494,7 @@ fn part3_1_smoke_scale_scores_both_halves_per_attribute() {
 #[test]
 fn part3_2_smoke_scale_scores_every_task_on_both_halves() {
     let (_artifacts, scale) = reproduce_smoke("part3.2");
+    assert_law_gate_holds("part3.2", &scale);
     let plan = json(&scale.join("plan.json"));
     let mut tasks = Vec::new();
     for run in plan.as_array().unwrap() {
