@@ -206,6 +206,79 @@ fn smoke_scale_reproduces_with_a_verdict_for_every_claim() {
         String::from_utf8_lossy(&rerender.stderr)
     );
     assert!(scale.join("report.html").exists());
+
+    verify_checks_the_summary_against_the_code(&scale, &run);
+    a_corrupt_manifest_is_named_not_taken_for_missing(&scale, &ids[0], &run);
+}
+
+/// `plm verify` on a fresh smoke folder passes (one run retrained bit-identical, the claims
+/// recomputed); a summary with an edited claim value, or with weights hashes no training gives,
+/// fails with exit 1 and says what differs.
+fn verify_checks_the_summary_against_the_code(
+    scale: &Path,
+    run: &dyn Fn(&[&str]) -> std::process::Output,
+) {
+    let verify = || run(&["verify", "part3.3", "--scale", "smoke", "--runs", "1"]);
+    let passed = verify();
+    let stdout = String::from_utf8_lossy(&passed.stdout).to_string();
+    assert!(
+        passed.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&passed.stderr)
+    );
+    assert!(stdout.contains("): bit-identical"), "{stdout}");
+    assert!(
+        stdout.contains("recomputed from the committed runs, all agree"),
+        "{stdout}"
+    );
+
+    let path = scale.join("summary.json");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let mut tampered: Value = serde_json::from_str(&original).unwrap();
+    let measured = tampered["claims"][0]["measured"].as_f64().unwrap();
+    tampered["claims"][0]["measured"] = serde_json::json!(measured + 0.01);
+    std::fs::write(&path, serde_json::to_string(&tampered).unwrap()).unwrap();
+    let failed = verify();
+    let stdout = String::from_utf8_lossy(&failed.stdout).to_string();
+    assert_eq!(failed.status.code(), Some(1), "{stdout}");
+    let id = tampered["claims"][0]["claim"]["id"].as_str().unwrap();
+    assert!(
+        stdout.contains(&format!("claim {id}: the summary says")),
+        "{stdout}"
+    );
+
+    let mut tampered: Value = serde_json::from_str(&original).unwrap();
+    for row in tampered["runs"].as_array_mut().unwrap() {
+        row["weights_sha256"] = serde_json::json!("0".repeat(64));
+    }
+    std::fs::write(&path, serde_json::to_string(&tampered).unwrap()).unwrap();
+    let failed = verify();
+    let stdout = String::from_utf8_lossy(&failed.stdout).to_string();
+    assert_eq!(failed.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("DIFFERS: weights sha256"), "{stdout}");
+    std::fs::write(&path, original).unwrap();
+}
+
+/// A truncated manifest stops `collect` and `reproduce` with exit 2 naming the file, instead of
+/// listing the run as missing or training it again.
+fn a_corrupt_manifest_is_named_not_taken_for_missing(
+    scale: &Path,
+    id: &str,
+    run: &dyn Fn(&[&str]) -> std::process::Output,
+) {
+    let manifest = scale.join("runs").join(id).join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, &text[..text.len() / 2]).unwrap();
+    for command in ["collect", "reproduce"] {
+        let output = run(&[command, "part3.3", "--scale", "smoke"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{id}/manifest.json is corrupt")) && stderr.contains("EOF"),
+            "{command}: {stderr}"
+        );
+    }
+    std::fs::write(&manifest, text).unwrap();
 }
 
 /// The claims of a suite (as `suite.json` holds it) that are judged at the smoke scale.

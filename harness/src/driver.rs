@@ -92,24 +92,34 @@ pub struct PlannedRun {
     pub label: String,
     /// Exposures × the tokens of one round of the dataset (documents and their `<eos>`).
     pub estimated_tokens: u64,
+    /// Training FLOPs for those tokens ([`crate::spec::ModelConfig::training_flops_per_token`]).
+    #[serde(default)]
+    pub estimated_flops: f64,
     pub finished: bool,
 }
 
-/// The plan with token estimates and what is already finished; also written as `plan.json`.
+/// The plan with token and FLOP estimates and what is already finished; also written as
+/// `plan.json`.
 pub fn plan(job: &Job) -> Vec<PlannedRun> {
     // Runs share datasets: walk each dataset's first round once.
-    let mut round_tokens: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut rounds: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
     job.runs
         .iter()
         .map(|run| {
             let dataset = &run.spec.dataset;
-            let round = *round_tokens
+            let (round, vocab) = *rounds
                 .entry(dataset.name())
                 .or_insert_with(|| tokens_of_one_round(dataset, run.spec.seed));
+            let tokens = u64::from(run.spec.recipe.exposures) * round;
+            let per_token = run
+                .spec
+                .model
+                .training_flops_per_token(vocab, run.spec.recipe.context);
             PlannedRun {
                 id: run.id.clone(),
                 label: run.label(),
-                estimated_tokens: u64::from(run.spec.recipe.exposures) * round,
+                estimated_tokens: tokens,
+                estimated_flops: tokens as f64 * per_token,
                 finished: job.dir.manifest(&run.id).exists(),
             }
         })
@@ -120,8 +130,10 @@ pub fn plan(job: &Job) -> Vec<PlannedRun> {
 /// scales up (a paper-scale dataset of millions of documents would take hours to walk).
 const COUNTED_DOCS: u64 = 50_000;
 
-fn tokens_of_one_round(dataset: &DatasetSpec, seed: u64) -> u64 {
+/// Tokens of one round of `dataset` and its vocabulary size.
+fn tokens_of_one_round(dataset: &DatasetSpec, seed: u64) -> (u64, usize) {
     let source = data::build(dataset, seed);
+    let vocab = source.vocab().len();
     let mut doc = Doc::default();
     let docs = source.docs_per_entry();
     let stride = docs.div_ceil(COUNTED_DOCS).max(1);
@@ -131,11 +143,12 @@ fn tokens_of_one_round(dataset: &DatasetSpec, seed: u64) -> u64 {
             source.doc(i, &mut doc);
             (n + 1, sum + doc.tokens.len() as u64 + 1)
         });
-    if counted == docs {
+    let tokens = if counted == docs {
         tokens
     } else {
         (tokens as f64 * docs as f64 / counted as f64).round() as u64
-    }
+    };
+    (tokens, vocab)
 }
 
 /// Regenerates the datasets `runs` train on and compares them with their pins; returns one
@@ -173,16 +186,29 @@ pub fn check_data(job: &Job, runs: &[&Run]) -> Result<Vec<String>> {
     Ok(mismatches)
 }
 
-/// Reads a finished run's manifest and timing, `None` when the run has not finished (or its
-/// manifest belongs to another run id, or cannot be read: it is then measured again).
-pub fn finished(job: &Job, run: &Run) -> Option<Finished> {
-    let text = std::fs::read_to_string(job.dir.manifest(&run.id)).ok()?;
-    let manifest: Manifest = serde_json::from_str(&text).ok()?;
+/// Reads a finished run's manifest and timing: `None` when the run has no manifest (or one that
+/// belongs to another run id: it is then measured again); an error naming the file when the
+/// manifest cannot be read or parsed, so that a damaged run is never taken for a missing one
+/// (the user decides whether to delete it and measure again).
+pub fn finished(job: &Job, run: &Run) -> Result<Option<Finished>> {
+    let path = job.dir.manifest(&run.id);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let manifest: Manifest = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is corrupt (delete it to measure run {} again)",
+            path.display(),
+            run.id
+        )
+    })?;
     if manifest.run_id != run.id {
-        return None;
+        return Ok(None);
     }
     let timing = Timing::load(&job.dir.run_dir(&run.id)).unwrap_or_default();
-    Some(Finished { manifest, timing })
+    Ok(Some(Finished { manifest, timing }))
 }
 
 /// Trains (resuming from a checkpoint) and measures one run under its lock; a no-op returning the
@@ -193,7 +219,7 @@ pub fn run_one(job: &Job, run: &Run, options: &Options, wait: bool) -> Result<Op
     let Some(_lock): Option<Lock> = job.dir.lock_run(&run.id, wait)? else {
         return Ok(None);
     };
-    if let Some(done) = finished(job, run) {
+    if let Some(done) = finished(job, run)? {
         return Ok(Some(done));
     }
     // A failure is recorded for `plm collect` until an attempt succeeds; an interrupted attempt
@@ -220,6 +246,33 @@ pub fn run_one(job: &Job, run: &Run, options: &Options, wait: bool) -> Result<Op
                 }
             }
         }
+    }
+}
+
+/// The manifest fields the plan decides (identity, spec, pins, code epoch); what training and
+/// measuring give is left empty for the caller to fill.
+pub fn planned_manifest(job: &Job, run: &Run) -> Manifest {
+    Manifest {
+        run_id: run.id.clone(),
+        suite: job.suite.name.clone(),
+        suite_version: job.suite.version,
+        scale: job.scale,
+        model_name: run.model_name.clone(),
+        recipe_name: run.recipe_name.clone(),
+        exposures: run.spec.recipe.exposures,
+        spec: run.spec.clone(),
+        evaluation: run.evaluation.clone(),
+        data_sha256: run.data_sha256.clone(),
+        code_epoch: job.part.code_epoch(),
+        code_revision: String::new(),
+        device: String::new(),
+        cpu: None,
+        threads: 0,
+        steps: 0,
+        final_loss: f32::NAN,
+        weights_sha256: String::new(),
+        parameters: 0,
+        measurements: serde_json::Value::Null,
     }
 }
 
@@ -256,25 +309,16 @@ fn train_and_measure(job: &Job, run: &Run, options: &Options) -> Result<Finished
     bar.finish_and_clear();
     let report = &trained.report;
     let manifest = Manifest {
-        run_id: run.id.clone(),
-        suite: job.suite.name.clone(),
-        suite_version: job.suite.version,
-        scale: job.scale,
-        model_name: run.model_name.clone(),
-        recipe_name: run.recipe_name.clone(),
-        exposures: run.spec.recipe.exposures,
-        spec: run.spec.clone(),
-        evaluation: run.evaluation.clone(),
-        data_sha256: run.data_sha256.clone(),
-        code_epoch: job.part.code_epoch(),
         code_revision: run::code_revision(),
         device: report.device.clone(),
+        cpu: run::cpu_model(),
         threads: report.threads,
         steps: report.losses.len() as u64,
         final_loss: report.losses.last().copied().unwrap_or(f32::NAN),
         weights_sha256: report.weights_sha256.clone(),
         parameters: report.parameters,
         measurements: measured.measurements,
+        ..planned_manifest(job, run)
     };
     let timing = Timing {
         eval_seconds: started.elapsed().as_secs_f64(),
@@ -297,7 +341,11 @@ pub fn collect(job: &Job) -> Result<Summary> {
     let wall: Option<WallTime> = std::fs::read_to_string(job.dir.reproduce_json())
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
-    let finished: Vec<Finished> = job.runs.iter().filter_map(|r| finished(job, r)).collect();
+    let finished: Vec<Finished> = job
+        .runs
+        .iter()
+        .filter_map(|r| finished(job, r).transpose())
+        .collect::<Result<_>>()?;
     write_atomic(
         &job.dir.suite_json(),
         serde_json::to_string_pretty(&job.suite)?.as_bytes(),
@@ -381,7 +429,7 @@ fn run_side_by_side<'a>(
             && let Some(next) = take_next(&job.runs, progress, from_end)
         {
             let run = &job.runs[next];
-            if finished(job, run).is_none() {
+            if finished(job, run)?.is_none() {
                 trained.fetch_add(1, Ordering::SeqCst);
             }
             let outcome = pool.install(|| run_one(job, run, &per_job, false));
@@ -443,11 +491,13 @@ pub fn reproduce(
         return Ok(Reproduced::DataMismatch(mismatches));
     }
     let total = job.runs.len();
-    let to_train = job
-        .runs
-        .iter()
-        .filter(|r| finished(job, r).is_none())
-        .count();
+    // A corrupt manifest stops here, before anything trains.
+    let mut to_train = 0;
+    for run in &job.runs {
+        if finished(job, run)?.is_none() {
+            to_train += 1;
+        }
+    }
     let line = |run: &Run, finished: &Finished, done: usize| {
         format!(
             "[{done}/{total}] {} ({}): {}, {:.1}s",

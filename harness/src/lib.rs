@@ -3,8 +3,10 @@
 //! Layers import only downward (a test checks it, `tests/layers.rs`):
 //! [`util`], [`figure`], [`progress`] → [`spec`] (plain data) → [`data`] (generators) →
 //! [`model`], [`train`] → [`run`] (planned runs, manifests) → [`parts`] (one folder per part) →
-//! [`suite`] (loading and checking suite files) → [`claims`], [`report`], [`artifacts`], [`compare`] →
-//! [`driver`] (reproduce = plan + run each + collect) → [`slurm`] (job arrays over a plan) →
+//! [`suite`] (loading and checking suite files) → [`claims`], [`report`], [`index`], [`artifacts`],
+//! [`compare`] →
+//! [`driver`] (reproduce = plan + run each + collect) → [`slurm`] (job arrays over a plan),
+//! [`verify`] (retraining committed runs) →
 //! [`cli`]. See ARCHITECTURE.md.
 
 pub mod artifacts;
@@ -14,6 +16,7 @@ pub mod compare;
 pub mod data;
 pub mod driver;
 pub mod figure;
+pub mod index;
 pub mod model;
 pub mod parts;
 pub mod progress;
@@ -24,3 +27,4 @@ pub mod spec;
 pub mod suite;
 pub mod train;
 pub mod util;
+pub mod verify;

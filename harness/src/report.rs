@@ -28,6 +28,18 @@ pub struct RunRow {
     pub steps: u64,
     pub train_seconds: f64,
     pub device: String,
+    /// What `plm verify` retrains and compares against: the trained weights' SHA-256, the CPU
+    /// model and thread count they were trained with (bits match only on the same CPU model at
+    /// one thread), and the part's measurements as the manifest holds them. Absent in summaries
+    /// written before verify existed.
+    #[serde(default)]
+    pub weights_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(default)]
+    pub threads: usize,
+    #[serde(default)]
+    pub measurements: serde_json::Value,
 }
 
 /// `summary.json`: everything the report shows, as data.
@@ -99,6 +111,10 @@ fn row(part: &dyn Part, run: &Finished) -> RunRow {
         steps: m.steps,
         train_seconds: run.timing.train_seconds,
         device: m.device.clone(),
+        weights_sha256: m.weights_sha256.clone(),
+        cpu: m.cpu.clone(),
+        threads: m.threads,
+        measurements: m.measurements.clone(),
     }
 }
 
@@ -203,6 +219,9 @@ pub fn write(
     Ok(summary)
 }
 
+/// The stylesheet every page inlines (reports and the index), so that each opens offline.
+pub const STYLE: &str = include_str!("../../templates/style.css");
+
 fn render_html(summary: &Summary, svgs: &[String]) -> Result<String> {
     let mut tera = tera::Tera::default();
     tera.add_raw_template(
@@ -212,6 +231,7 @@ fn render_html(summary: &Summary, svgs: &[String]) -> Result<String> {
     .context("templates/report.html.tera")?;
     let mut context = tera::Context::from_serialize(summary)?;
     context.insert("figures", svgs);
+    context.insert("style", STYLE);
     let verdicts: Vec<&str> = summary.claims.iter().map(|c| c.verdict.label()).collect();
     context.insert("verdict_labels", &verdicts);
     tera.render("report.html", &context)

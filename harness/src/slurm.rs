@@ -68,9 +68,10 @@ pub struct Scripts {
 pub fn stages(jobs: &[Job]) -> Vec<Vec<Task>> {
     let mut stages: Vec<Vec<Task>> = Vec::new();
     for job in jobs {
+        // A run with a corrupt manifest is scheduled: its `plm run --id` then names the file.
         let unfinished = |id: &str| {
             job.run(id)
-                .is_ok_and(|run| driver::finished(job, run).is_none())
+                .is_ok_and(|run| !matches!(driver::finished(job, run), Ok(Some(_))))
         };
         for run in job.runs.iter().filter(|run| unfinished(&run.id)) {
             let mut stage = 0;

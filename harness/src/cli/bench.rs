@@ -232,6 +232,20 @@ fn cpu_peak_gflops(threads: usize) -> Option<f64> {
     Some(threads as f64 * mhz / 1000.0 * per_cycle)
 }
 
+/// A batch of `batch` windows of `context` tokens spread over the vocabulary, every target
+/// carrying loss: what a step costs does not depend on the tokens.
+fn synthetic_batch(batch: usize, context: usize, vocab: usize) -> Batch {
+    let n = batch * context;
+    let tokens: Vec<u32> = (0..n + 1).map(|i| ((i * 7919) % vocab) as u32).collect();
+    Batch {
+        batch,
+        context,
+        inputs: tokens[..n].to_vec(),
+        targets: tokens[1..].to_vec(),
+        mask: vec![1.0; n],
+    }
+}
+
 fn bench_train(
     device: DeviceChoice,
     cases: &[Case],
@@ -264,14 +278,7 @@ fn bench_train(
         let mut model = Gpt::new(config, vocab, context, &burn_device);
         let mut optim = optimizer(recipe);
         let n = batch * context;
-        let tokens: Vec<u32> = (0..n + 1).map(|i| ((i * 7919) % vocab) as u32).collect();
-        let data = Batch {
-            batch,
-            context,
-            inputs: tokens[..n].to_vec(),
-            targets: tokens[1..].to_vec(),
-            mask: vec![1.0; n],
-        };
+        let data = synthetic_batch(batch, context, vocab);
         let mut steps = Vec::new();
         let started = Instant::now();
         for step in 0.. {
@@ -289,13 +296,7 @@ fn bench_train(
         }
         steps.sort_by(f64::total_cmp);
         let tokens_per_second = n as f64 / steps[steps.len() / 2];
-        // Kaplan et al.: training ≈ 3 × forward, forward = 2·N + 2·layers·context·d per token,
-        // with N the non-embedding parameters plus the output layer (a matmul; the input
-        // embedding is a lookup).
-        let (layers, d_model) = (config.layers, config.d_model);
-        let non_embedding = config.parameters(0, context);
-        let flops_per_token = 6.0 * (non_embedding + (d_model * vocab) as u64) as f64
-            + 6.0 * (layers * context * d_model) as f64;
+        let flops_per_token = config.training_flops_per_token(vocab, context);
         let gflops = flops_per_token * tokens_per_second / 1e9;
         let peak_share = peak.map(|p| gflops / p);
         println!(
@@ -323,4 +324,52 @@ fn bench_train(
         std::fs::write(&path, serde_json::to_string_pretty(&doc)?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every paper-scale model of every suite is built at its context and vocabulary and takes
+    /// two AdamW steps at batch 1 on flex with a finite loss, so the paper scales are known to run
+    /// (memory, shapes, positions at full context) before anyone rents a GPU for them. LoRA
+    /// recipes train their base model here.
+    #[test]
+    #[ignore = "minutes on 2 cores: `cargo test --release -p plm -- --ignored paper_scale`"]
+    fn paper_scale_models_build_and_train_two_steps_at_batch_1() {
+        let suites_dir = crate::suite::default_suites_dir();
+        let device = DeviceChoice::Flex.device().unwrap().autodiff();
+        let mut trained = 0;
+        for (part, _) in crate::suite::list_suites(&suites_dir).unwrap() {
+            for case in suite_cases(&suites_dir, &part, Scale::Paper).unwrap() {
+                let (recipe, context) = (&case.recipe, case.recipe.context);
+                let started = Instant::now();
+                let mut model = Gpt::new(&case.model, case.vocab, context, &device);
+                let mut optim = optimizer(recipe);
+                let data = synthetic_batch(1, context, case.vocab);
+                for step in 0..2 {
+                    let (updated, loss) =
+                        train_step(model, &mut optim, &data, recipe.grad_clip, recipe.lr);
+                    model = updated;
+                    let loss = loss.into_scalar::<f32>();
+                    assert!(
+                        loss.is_finite(),
+                        "{part} {}: step {step} loss {loss}",
+                        case.name
+                    );
+                }
+                eprintln!(
+                    "{part} {}: {} parameters, 2 steps in {:.1} s",
+                    case.name,
+                    case.model.parameters(case.vocab, context),
+                    started.elapsed().as_secs_f64()
+                );
+                trained += 1;
+            }
+        }
+        assert!(
+            trained >= 7,
+            "every suite has paper-scale models: {trained}"
+        );
+    }
 }

@@ -11,6 +11,7 @@ mod list;
 mod pipeline;
 mod slurm;
 mod train;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -131,8 +132,18 @@ enum Command {
     },
     /// Judge the claims and render the report from the manifests present, listing missing runs.
     Collect {
-        #[command(flatten)]
-        target: Target,
+        /// A part (part3.3), a prefix (part3) or a suite file; omitted with --all.
+        #[arg(required_unless_present = "all")]
+        part: Option<String>,
+        #[arg(long, value_enum, default_value = "cpu")]
+        scale: Scale,
+        /// Artifacts folder (default: the repository's artifacts/).
+        #[arg(long, value_name = "OUT")]
+        out: Option<PathBuf>,
+        /// Every suite at every scale that has runs in the artifacts folder, then OUT/index.html:
+        /// all parts' claims on one page (committed summaries without runs are shown as they are).
+        #[arg(long, conflicts_with = "part")]
+        all: bool,
     },
     /// Compare two reports of one suite and scale (summary.json files or scale folders): claims'
     /// values and verdicts side by side, runs' changed cells. Exit 1 when a verdict flips or a
@@ -147,6 +158,26 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Check a committed summary against this code: recompute its claims from its runs'
+    /// measurements, retrain some runs from scratch in a temporary folder and compare each
+    /// (weights bit for bit on the same CPU model, else measurements within 1e-3). Exit 1 on
+    /// any difference.
+    Verify {
+        #[command(flatten)]
+        target: Target,
+        /// Retrain K runs drawn from --seed, cheap ones likelier (default: the runs the binding
+        /// claims' evidence names).
+        #[arg(long, value_name = "K", conflicts_with = "all")]
+        runs: Option<usize>,
+        /// Retrain every run.
+        #[arg(long)]
+        all: bool,
+        /// Seed of the --runs draw.
+        #[arg(long, default_value_t = 0, value_name = "X")]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t)]
+        device: DeviceChoice,
     },
     /// Write (and with --submit, submit) Slurm job arrays for a part at a scale: one array task
     /// per unfinished planned run (`plm run --id`), a stage per level of finetuning, then a
@@ -254,8 +285,17 @@ fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
             &id,
             device,
         ),
-        Command::Collect { target } => {
-            pipeline::collect(suites, &target.part, target.scale, &artifacts(&target))
+        Command::Collect {
+            part,
+            scale,
+            out,
+            all,
+        } => {
+            let out = out.unwrap_or_else(|| crate::artifacts::default_root(suites));
+            match part {
+                Some(part) if !all => pipeline::collect(suites, &part, scale, &out),
+                _ => pipeline::collect_all(suites, &out),
+            }
         }
         Command::Compare {
             base,
@@ -263,6 +303,27 @@ fn dispatch(command: Command, suites: &Path) -> anyhow::Result<Outcome> {
             tolerance,
             json,
         } => compare::run(&base, &new, tolerance, json),
+        Command::Verify {
+            target,
+            runs,
+            all,
+            seed,
+            device,
+        } => {
+            let selection = match (runs, all) {
+                (_, true) => crate::verify::Selection::All,
+                (Some(count), false) => crate::verify::Selection::Drawn { count, seed },
+                (None, false) => crate::verify::Selection::Evidence,
+            };
+            verify::run(
+                suites,
+                &target.part,
+                target.scale,
+                &artifacts(&target),
+                selection,
+                device,
+            )
+        }
         Command::Slurm(args) => {
             let out = artifacts(&args.target);
             slurm::run(suites, &out, args)

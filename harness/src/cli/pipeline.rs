@@ -157,14 +157,14 @@ pub fn plan(
                 scale.name()
             );
             println!(
-                "{:<16}  {:>14}  {:<8}  label",
-                "run id", "est. tokens", "status"
+                "{:<16}  {:>14}  {:>10}  {:<8}  label",
+                "run id", "est. tokens", "est. FLOPs", "status"
             );
             for p in &planned {
                 let status = if p.finished { "finished" } else { "to do" };
                 println!(
-                    "{:<16}  {:>14}  {status:<8}  {}",
-                    p.id, p.estimated_tokens, p.label
+                    "{:<16}  {:>14}  {:>10.2e}  {status:<8}  {}",
+                    p.id, p.estimated_tokens, p.estimated_flops, p.label
                 );
             }
         }
@@ -190,7 +190,7 @@ pub fn run_one(
         return Err(jobs[0].run(id).expect_err("id not planned"));
     };
     let run = job.run(id)?;
-    let finished = match driver::finished(job, run) {
+    let finished = match driver::finished(job, run)? {
         Some(finished) => finished,
         None => {
             let mismatches = driver::check_data(job, &[run])?;
@@ -231,5 +231,27 @@ pub fn collect(suites_dir: &Path, part: &str, scale: Scale, artifacts: &Path) ->
         );
         failed |= print_summary(&job, &summary);
     }
+    Ok(outcome(failed))
+}
+
+/// `plm collect --all`: re-collects every suite at every scale with runs under `artifacts`, then
+/// writes `artifacts/index.html` from every summary present.
+pub fn collect_all(suites_dir: &Path, artifacts: &Path) -> Result<Outcome> {
+    let mut failed = false;
+    let suites = list_suites(suites_dir)?;
+    for (_, file) in &suites {
+        for scale in [Scale::Smoke, Scale::Cpu, Scale::Paper] {
+            let job = Job::new(file, scale, artifacts)?;
+            let runs = job.dir.path().join("runs");
+            let has_runs = std::fs::read_dir(&runs).is_ok_and(|mut d| d.next().is_some());
+            if has_runs {
+                failed |= driver::collect(&job)?.failed();
+                println!("{} {}: collected", job.suite.name, scale.name());
+            }
+        }
+    }
+    let names: Vec<String> = suites.into_iter().map(|(name, _)| name).collect();
+    let index = crate::index::write(artifacts, &names)?;
+    println!("index: {}", index.display());
     Ok(outcome(failed))
 }

@@ -154,6 +154,16 @@ pub fn code_revision() -> String {
     }
 }
 
+/// The CPU's model name as Linux reports it (`model name` in `/proc/cpuinfo`); `None` elsewhere.
+/// Training is bit-exact at one thread on one CPU model; across models floating-point kernels
+/// may take other paths (vector widths), so `plm verify` compares bits only where this matches.
+pub fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find_map(|line| line.strip_prefix("model name")?.split_once(':'))
+        .map(|(_, name)| name.trim().to_owned())
+}
+
 /// Everything a finished run reports, `manifest.json`: the same bytes when the run is repeated
 /// at one thread on the same code (wall-clock numbers are in `timing.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -174,6 +184,10 @@ pub struct Manifest {
     pub code_epoch: u32,
     pub code_revision: String,
     pub device: String,
+    /// The CPU's model name (`/proc/cpuinfo`), which decides whether a retrained run can be
+    /// expected to match this one bit for bit; absent in manifests written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
     pub threads: usize,
     pub steps: u64,
     pub final_loss: f32,

@@ -237,6 +237,15 @@ impl ModelConfig {
         Ok(())
     }
 
+    /// Training FLOPs per token (Kaplan et al. 2020): 3 × the forward pass, which costs
+    /// 2 × (the non-embedding parameters plus the output layer, a matmul; the input embedding is
+    /// a lookup) + 2 × layers × context × d for attention scores and their use.
+    pub fn training_flops_per_token(&self, vocab: usize, context: usize) -> f64 {
+        let non_embedding = self.parameters(0, context);
+        6.0 * (non_embedding + (self.d_model * vocab) as u64) as f64
+            + 6.0 * (self.layers * context * self.d_model) as f64
+    }
+
     /// Trainable parameters, counting only the `used_tokens` embedding (and untied output) rows
     /// that occur in the data, as Part 3.3 App. A does. `context` matters for absolute positions.
     pub fn parameters(&self, used_tokens: usize, context: usize) -> u64 {

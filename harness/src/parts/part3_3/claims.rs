@@ -389,6 +389,7 @@ mod tests {
             code_epoch: 2,
             code_revision: "test".into(),
             device: "test".into(),
+            cpu: None,
             threads: 1,
             steps: 1,
             final_loss: 0.0,
