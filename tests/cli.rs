@@ -367,14 +367,14 @@ fn bad_part3_knowledge_settings_are_rejected_naming_the_field() {
     let cases = [
         (
             &part3_1,
-            "from = { dataset = \"bios-n100-single\", recipes = [\"r30\"] }",
+            "from = { dataset = \"bios-n100-single\", recipes = [\"p200\"] }",
             "from = { dataset = \"bios-n100-single\", recipes = [\"finetune\"] }",
             "smoke.sweeps[3].from",
         ),
         (
             &part3_1,
-            "dataset = \"bios-n100-single\"\nmodels = [\"rotary-1l-d32\"]\nrecipes = [\"r30\"]",
-            "dataset = \"bios-n100-single\"\nmodels = [\"rotary-1l-d32\"]\nrecipes = [\"r30\", \"lora\"]",
+            "dataset = \"bios-n100-single\"\nmodels = [\"rotary-2l-d64\"]\nrecipes = [\"p200\"]",
+            "dataset = \"bios-n100-single\"\nmodels = [\"rotary-2l-d64\"]\nrecipes = [\"p200\", \"lora\"]",
             "smoke.sweeps[1].recipes",
         ),
         (
