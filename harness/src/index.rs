@@ -1,6 +1,7 @@
 //! `artifacts/index.html`: every part and scale whose `summary.json` is present, on one page — per
 //! suite and scale how the binding claims fared and from which code, then every claim with its
-//! paper reference, bound, measured value and verdict, linking to the part's report. Written by
+//! paper reference, the suite's note (the paper's value, the bound's reason), bound, measured
+//! value and verdict, linking to the part's report. Written by
 //! `plm collect --all` from the summaries alone, so committed cpu summaries count without their
 //! runs.
 
@@ -36,6 +37,8 @@ struct Row {
     id: String,
     paper: String,
     statement: String,
+    /// The suite's note: the paper's number where it has one, and why the bound is what it is.
+    note: String,
     expected: String,
     measured: Option<f64>,
     verdict: Verdict,
@@ -89,6 +92,7 @@ fn entry(summary: &Summary, scale: Scale) -> Entry {
             id: o.claim.id.clone(),
             paper: o.claim.paper.clone(),
             statement: o.claim.statement.clone(),
+            note: o.claim.note.clone().unwrap_or_default(),
             expected: o.claim.expectation(),
             measured: o.measured,
             verdict: o.verdict,

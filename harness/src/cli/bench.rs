@@ -335,7 +335,7 @@ mod tests {
     /// (memory, shapes, positions at full context) before anyone rents a GPU for them. LoRA
     /// recipes train their base model here.
     #[test]
-    #[ignore = "minutes on 2 cores: `cargo test --release -p plm -- --ignored paper_scale`"]
+    #[ignore = "6 minutes on 2 cores: `cargo test --release -p plm -- --ignored paper_scale`"]
     fn paper_scale_models_build_and_train_two_steps_at_batch_1() {
         let suites_dir = crate::suite::default_suites_dir();
         let device = DeviceChoice::Flex.device().unwrap().autodiff();
@@ -359,7 +359,7 @@ mod tests {
                     );
                 }
                 eprintln!(
-                    "{part} {}: {} parameters, 2 steps in {:.1} s",
+                    "{part} {}: {} parameters, 2 steps at batch 1 in {:.1} s",
                     case.name,
                     case.model.parameters(case.vocab, context),
                     started.elapsed().as_secs_f64()
