@@ -214,8 +214,8 @@ pub fn select(summary: &Summary, selection: Selection) -> Vec<String> {
 }
 
 /// Retrains runs `ids` (and the pretrained runs they start from) from scratch into `folder` and
-/// compares each with its committed row. `Ok(None)` when a dataset no longer matches its pin
-/// (the lines say which).
+/// compares each with its committed row: `Ok(Ok(verdicts))`, or `Ok(Err(lines))` when a
+/// dataset no longer matches its pin (the lines say which) and nothing was trained.
 pub fn retrain(
     job: &Job,
     summary: &Summary,
