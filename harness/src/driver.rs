@@ -429,8 +429,16 @@ fn run_side_by_side<'a>(
             && let Some(next) = take_next(&job.runs, progress, from_end)
         {
             let run = &job.runs[next];
-            if finished(job, run)?.is_none() {
-                trained.fetch_add(1, Ordering::SeqCst);
+            match finished(job, run) {
+                Ok(None) => {
+                    trained.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(Some(_)) => {}
+                Err(e) => {
+                    // As a failed run: the other workers stop after their current run.
+                    failed.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
             }
             let outcome = pool.install(|| run_one(job, run, &per_job, false));
             progress.lock().unwrap_or_else(|e| e.into_inner())[next] = Progress::Done;

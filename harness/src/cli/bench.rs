@@ -339,9 +339,13 @@ mod tests {
     fn paper_scale_models_build_and_train_two_steps_at_batch_1() {
         let suites_dir = crate::suite::default_suites_dir();
         let device = DeviceChoice::Flex.device().unwrap().autodiff();
-        let mut trained = 0;
+        let mut without_models = Vec::new();
         for (part, _) in crate::suite::list_suites(&suites_dir).unwrap() {
-            for case in suite_cases(&suites_dir, &part, Scale::Paper).unwrap() {
+            let cases = suite_cases(&suites_dir, &part, Scale::Paper).unwrap();
+            if cases.is_empty() {
+                without_models.push(part.clone());
+            }
+            for case in cases {
                 let (recipe, context) = (&case.recipe, case.recipe.context);
                 let started = Instant::now();
                 let mut model = Gpt::new(&case.model, case.vocab, context, &device);
@@ -364,12 +368,11 @@ mod tests {
                     case.model.parameters(case.vocab, context),
                     started.elapsed().as_secs_f64()
                 );
-                trained += 1;
             }
         }
         assert!(
-            trained >= 7,
-            "every suite has paper-scale models: {trained}"
+            without_models.is_empty(),
+            "suites without paper-scale models: {without_models:?}"
         );
     }
 }
