@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::parts::Part;
+use crate::parts::AnyPart;
 use crate::run::Manifest;
 use crate::spec::{Claim, Scale};
 
@@ -40,7 +40,12 @@ pub struct Outcome {
 }
 
 /// Computes the claim's estimator on the manifests it is about and judges it.
-pub fn evaluate(part: &dyn Part, claim: &Claim, manifests: &[Manifest], scale: Scale) -> Outcome {
+pub fn evaluate(
+    part: &dyn AnyPart,
+    claim: &Claim,
+    manifests: &[Manifest],
+    scale: Scale,
+) -> Outcome {
     let runs: Vec<&Manifest> = manifests
         .iter()
         .filter(|m| claim.exposures.is_none_or(|e| m.exposures == e))

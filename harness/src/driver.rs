@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{Lock, ScaleDir};
 use crate::data::{self, Doc, stream};
-use crate::parts::{self, Part};
+use crate::parts::{self, AnyPart};
 use crate::report::{self, Summary, WallTime};
 use crate::run::{self, Finished, Manifest, Run};
-use crate::spec::{DatasetSpec, Scale, Suite};
+use crate::spec::{Dataset, Scale, Suite};
 use crate::suite;
 use crate::train::interrupt::Interrupted;
 use crate::train::{DeviceChoice, Timing, TrainOptions, train};
@@ -49,7 +49,7 @@ pub struct Options {
 pub struct Job {
     pub file: PathBuf,
     pub suite: Suite,
-    pub part: &'static dyn Part,
+    pub part: &'static dyn AnyPart,
     pub scale: Scale,
     pub dir: ScaleDir,
     pub runs: Vec<Run>,
@@ -131,7 +131,7 @@ pub fn plan(job: &Job) -> Vec<PlannedRun> {
 const COUNTED_DOCS: u64 = 50_000;
 
 /// Tokens of one round of `dataset` and its vocabulary size.
-fn tokens_of_one_round(dataset: &DatasetSpec, seed: u64) -> (u64, usize) {
+fn tokens_of_one_round(dataset: &Dataset, seed: u64) -> (u64, usize) {
     let source = data::build(dataset, seed);
     let vocab = source.vocab().len();
     let mut doc = Doc::default();
@@ -263,6 +263,7 @@ pub fn planned_manifest(job: &Job, run: &Run) -> Manifest {
         spec: run.spec.clone(),
         evaluation: run.evaluation.clone(),
         data_sha256: run.data_sha256.clone(),
+        engine_epoch: run::ENGINE_EPOCH,
         code_epoch: job.part.code_epoch(),
         code_revision: String::new(),
         device: String::new(),
@@ -317,7 +318,7 @@ fn train_and_measure(job: &Job, run: &Run, options: &Options) -> Result<Finished
         final_loss: report.losses.last().copied().unwrap_or(f32::NAN),
         weights_sha256: report.weights_sha256.clone(),
         parameters: report.parameters,
-        measurements: measured.measurements,
+        measurements: measured.metrics,
         ..planned_manifest(job, run)
     };
     let timing = Timing {

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::artifacts::ScaleDir;
 use crate::claims::{self, Outcome, Verdict};
 use crate::figure;
-use crate::parts::{Excerpt, Part};
+use crate::parts::{AnyPart, Excerpt};
 use crate::run::{Finished, Manifest, Run};
 use crate::spec::{Scale, Suite};
 use crate::util::{hex, write_atomic};
@@ -99,7 +99,7 @@ impl Summary {
     }
 }
 
-fn row(part: &dyn Part, run: &Finished) -> RunRow {
+fn row(part: &dyn AnyPart, run: &Finished) -> RunRow {
     let m = &run.manifest;
     RunRow {
         run_id: m.run_id.clone(),
@@ -131,7 +131,7 @@ fn unique(values: impl Iterator<Item = String>) -> Vec<String> {
 pub fn write(
     dir: &ScaleDir,
     suite: &Suite,
-    part: &dyn Part,
+    part: &dyn AnyPart,
     scale: Scale,
     planned: &[Run],
     finished: &[Finished],

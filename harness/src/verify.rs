@@ -60,8 +60,11 @@ impl std::fmt::Display for RunVerdict {
     }
 }
 
-/// The committed summary of `job`'s scale, with what verify needs in every row.
-pub fn committed(job: &Job) -> Result<Summary> {
+/// The committed summary of `job`'s scale, with what verify needs in every row, and how many of
+/// its rows were matched to this code's runs by label because their run ids differ (ids change
+/// with the engine and part epochs; a row then stands for the run of the same dataset, model,
+/// recipe and replica, and retraining it says whether this code still gives its numbers).
+pub fn committed(job: &Job) -> Result<(Summary, usize)> {
     let path = job.dir.summary();
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -69,7 +72,7 @@ pub fn committed(job: &Job) -> Result<Summary> {
             path.display()
         )
     })?;
-    let summary: Summary = serde_json::from_str(&text)
+    let mut summary: Summary = serde_json::from_str(&text)
         .with_context(|| format!("{} is corrupt: not a plm summary.json", path.display()))?;
     if summary.suite != job.suite.name || summary.scale != job.scale {
         bail!(
@@ -92,7 +95,17 @@ pub fn committed(job: &Job) -> Result<Summary> {
             scale = job.scale.name()
         );
     }
-    Ok(summary)
+    let mut relabelled = 0;
+    for row in &mut summary.runs {
+        if job.runs.iter().any(|r| r.id == row.run_id) {
+            continue;
+        }
+        if let Some(run) = job.runs.iter().find(|r| r.label() == row.label) {
+            row.run_id = run.id.clone();
+            relabelled += 1;
+        }
+    }
+    Ok((summary, relabelled))
 }
 
 /// The claims whose value or verdict this code does not obtain again from the summary's runs,

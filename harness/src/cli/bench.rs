@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use super::Outcome;
 use crate::data::bios::Bios;
+use crate::data::bios::BiosSpec;
 use crate::data::{Doc, DocSource};
 use crate::model::Gpt;
-use crate::spec::{BiosSpec, ModelConfig, Recipe, Scale};
+use crate::spec::{ModelConfig, Recipe, Scale};
 use crate::train::DeviceChoice;
 use crate::train::packing::Batch;
 use crate::train::trainer::{optimizer, train_step};
@@ -152,12 +153,10 @@ fn suite_cases(suites_dir: &Path, part: &str, scale: Scale) -> Result<Vec<Case>>
 
 fn bench_bios(seconds: f64) {
     let spec = BiosSpec {
-        name: "bench".into(),
         people: 10_000,
         pools: None,
         augmentation: "fresh".into(),
         entries: Some(1000),
-        sha256: None,
     };
     let bios = Bios::new(&spec, 1);
     let vocab = bios.vocab();

@@ -22,7 +22,7 @@ pub(super) fn run(
 ) -> Result<Outcome> {
     let mut differs = false;
     for job in jobs(suites_dir, part, scale, artifacts)? {
-        let summary = verify::committed(&job)?;
+        let (summary, relabelled) = verify::committed(&job)?;
         let (checked, claims) = verify::recompute_claims(&job, &summary)?;
         println!(
             "{} v{} scale {}: {}",
@@ -31,6 +31,13 @@ pub(super) fn run(
             scale.name(),
             job.dir.summary().display()
         );
+        if relabelled > 0 {
+            println!(
+                "  {relabelled} of {} runs have other ids in this code (an engine or part epoch \
+                 changed): matched by label",
+                summary.runs.len()
+            );
+        }
         for line in &claims {
             println!("  {line}");
         }

@@ -11,12 +11,97 @@
 
 use std::collections::HashSet;
 
-use super::names::{NameIndex, unique_names};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::generator::at_least_one;
+use super::names::{NameIndex, name_space, unique_names};
 use super::pools::pools;
 use super::rng::{StreamKey, below, shuffle};
 use super::vocab::Vocab;
-use super::{Doc, DocSource, SpanKind};
-use crate::spec::BiodSpec;
+use super::{Doc, DocSource, Generator, SpanKind};
+use crate::spec::Invalid;
+
+/// bioD(N, K, C, D, L, T): random attribute strings of tunable entropy (Part 3.3 Def. 2.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiodSpec {
+    /// N: number of people.
+    pub people: usize,
+    /// K: attributes per person.
+    pub attributes: u32,
+    /// C: chunks per value.
+    pub chunks: u32,
+    /// D: size of each attribute's diversity set.
+    pub diversity: u32,
+    /// L: tokens per chunk.
+    pub length: u32,
+    /// T: size of the token alphabet of the values.
+    pub alphabet: u32,
+    /// First/middle/last name pool sizes (prefixes of the bioS pools); N0 is their product.
+    #[serde(default = "full_name_pools")]
+    pub name_pools: [usize; 3],
+    /// Documents per person, each with a fresh sentence order (= exposures).
+    #[serde(default = "one")]
+    pub entries: u32,
+}
+
+fn full_name_pools() -> [usize; 3] {
+    [400, 400, 1000]
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Generator for BiodSpec {
+    const NAME: &'static str = "biod";
+
+    fn check(&self) -> Result<(), Invalid> {
+        for (field, value) in [
+            ("people", self.people as u64),
+            ("attributes", u64::from(self.attributes)),
+            ("chunks", u64::from(self.chunks)),
+            ("diversity", u64::from(self.diversity)),
+            ("length", u64::from(self.length)),
+            ("alphabet", u64::from(self.alphabet)),
+            ("entries", u64::from(self.entries)),
+        ] {
+            at_least_one(value, field)?;
+        }
+        let full = pools().name_pool_sizes();
+        for (k, (&size, &max)) in self.name_pools.iter().zip(&full).enumerate() {
+            if size == 0 || size > max {
+                return Err(Invalid::field(
+                    "name_pools",
+                    format!("entry {k} must be in 1..={max} (the pool's size)"),
+                ));
+            }
+        }
+        let names = name_space(self.name_pools);
+        if self.people as f64 > names {
+            return Err(Invalid::field(
+                "people",
+                format!("at most {names} distinct names exist with name_pools"),
+            ));
+        }
+        let strings = f64::from(self.alphabet).powf(f64::from(self.length));
+        if f64::from(self.diversity) > strings {
+            return Err(Invalid::field(
+                "diversity",
+                format!(
+                    "D = {} exceeds T^L = {strings} distinct strings",
+                    self.diversity
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, _name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(Biod::new(self, seed))
+    }
+}
 
 pub struct Biod {
     spec: BiodSpec,
@@ -171,7 +256,6 @@ mod tests {
 
     fn spec(people: usize, diversity: u32, length: u32, alphabet: u32) -> BiodSpec {
         BiodSpec {
-            name: "t".into(),
             people,
             attributes: 3,
             chunks: 2,
@@ -180,7 +264,6 @@ mod tests {
             alphabet,
             name_pools: [10, 10, 10],
             entries: 3,
-            sha256: None,
         }
     }
 

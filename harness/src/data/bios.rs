@@ -10,6 +10,9 @@
 
 use std::sync::OnceLock;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::augmentation::Augmentation;
 use super::names::{NameIndex, unique_names};
 use super::pools::{
@@ -17,8 +20,41 @@ use super::pools::{
 };
 use super::rng::{StreamKey, below, coin, index, shuffle};
 use super::vocab::Vocab;
-use super::{Doc, DocSource, SpanKind};
-use crate::spec::{BiosSpec, PoolSizes};
+use super::{Doc, DocSource, Generator, SpanKind};
+use crate::spec::Invalid;
+use pools::PoolSizes;
+
+/// Synthetic biographies over the published pools (Part 3.1 §2, Part 3.3 §2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosSpec {
+    /// N: number of people.
+    pub people: usize,
+    /// Draw attribute values from the first entries of each published pool only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<PoolSizes>,
+    /// `single`, `single+fullname`, `single+permuteK[+fullname]`, `multiK[+permute][+fullname]`,
+    /// or `fresh` (Part 3.3: new wording and sentence order at every exposure).
+    pub augmentation: String,
+    /// Documents per person for `fresh` (= exposures); implied by the name otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u32>,
+}
+
+impl Generator for BiosSpec {
+    const NAME: &'static str = "bios";
+
+    fn check(&self) -> Result<(), Invalid> {
+        pools::check_people(self.people)?;
+        Augmentation::parse(&self.augmentation, self.entries)
+            .map_err(|e| Invalid::field(e.field, e.message))?;
+        pools::check_pool_sizes(self.pools)
+    }
+
+    fn build(&self, _name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(Bios::new(self, seed))
+    }
+}
 
 /// One bioS person: indices into the pools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -341,12 +377,10 @@ mod tests {
 
     fn bios(people: usize, augmentation: &str, entries: Option<u32>) -> Bios {
         let spec = BiosSpec {
-            name: "t".into(),
             people,
             pools: None,
             augmentation: augmentation.into(),
             entries,
-            sha256: None,
         };
         Bios::new(&spec, 5)
     }

@@ -12,13 +12,49 @@
 //! does not repeat `q` (the code's does). Names are as in Depo: 1..=`name_tokens` tokens, the last
 //! one marked.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use std::collections::BTreeSet;
 
 use rand_chacha::ChaCha8Rng;
 
 use super::rng::{StreamKey, below, shuffle};
 use super::{Doc, SpanKind, Vocab};
-use crate::spec::BrevoSpec;
+use super::generator::at_least_one;
+use super::{DocSource, Generator};
+use crate::spec::Invalid;
+
+/// Brevo: every ancestor of a vertex of a random DAG (Part 4.1 §2.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrevoSpec {
+    /// Documents (each a fresh graph and one query).
+    pub docs: u64,
+    /// N: the most vertices a graph has (3..=N, uniform).
+    pub max_vertices: usize,
+    /// Tokens per vertex name, at most: Brevo1 1, Brevo2 4.
+    pub name_tokens: usize,
+    /// Tokens of the names' alphabet.
+    pub alphabet: usize,
+}
+
+impl Generator for BrevoSpec {
+    const NAME: &'static str = "brevo";
+
+    fn check(&self) -> Result<(), Invalid> {
+        at_least_one(self.docs, "docs")?;
+        at_least_one(self.name_tokens as u64, "name_tokens")?;
+        if self.max_vertices < 3 {
+            return Err(Invalid::field("max_vertices", "needs at least 3"));
+        }
+        super::depo::enough_names(self.alphabet, self.name_tokens, self.max_vertices)
+    }
+
+    fn build(&self, name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(Brevo::new(self, name, seed))
+    }
+}
 
 /// Children a vertex may have, at most (the paper's out-degree bound).
 const MAX_CHILDREN: usize = 4;
@@ -66,14 +102,14 @@ pub fn is_valid_answer(graph: &Graph, answer: &[usize]) -> bool {
 }
 
 impl Brevo {
-    pub fn new(spec: &BrevoSpec, seed: u64) -> Self {
+    pub fn new(spec: &BrevoSpec, name: &str, seed: u64) -> Self {
         let words: Vec<String> = (0..spec.alphabet)
             .flat_map(|t| [format!("n{t}"), format!("e{t}")])
             .chain(["<query>".to_owned(), "<ans>".to_owned()])
             .collect();
         Self {
             spec: spec.clone(),
-            key: StreamKey::new(seed, &["brevo", &spec.name]),
+            key: StreamKey::new(seed, &["brevo", name]),
             vocab: Vocab::from_texts(words.iter().map(String::as_str)),
         }
     }
@@ -168,18 +204,16 @@ mod tests {
 
     fn spec() -> BrevoSpec {
         BrevoSpec {
-            name: "brevo".into(),
             docs: 100,
             max_vertices: 20,
             name_tokens: 1,
             alphabet: 40,
-            sha256: None,
         }
     }
 
     #[test]
     fn graphs_keep_the_papers_bounds_and_answers_list_the_ancestors() {
-        let brevo = Brevo::new(&spec(), 2);
+        let brevo = Brevo::new(&spec(), "brevo", 2);
         let mut doc = Doc::default();
         for index in 0..100 {
             let graph = brevo.document(index, &mut doc);

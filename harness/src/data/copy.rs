@@ -9,25 +9,75 @@
 //! rotary model could otherwise attend by position alone), and only the copy is trained on (its
 //! value span), since the first half is random.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::rng::{StreamKey, below};
 use super::{Doc, SpanKind, Vocab};
-use crate::spec::CopySpec;
+use super::generator::at_least_one;
+use super::{DocSource, Generator};
+use crate::spec::Invalid;
+
+/// The copy task of Part 4.1's Fig. 5.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopySpec {
+    /// Documents (each one sequence and its copy).
+    pub docs: u64,
+    /// Tokens to copy, at least and at most (uniform in between).
+    pub min_length: usize,
+    pub max_length: usize,
+    /// Distinct tokens to draw from; at least `max_length`.
+    pub alphabet: usize,
+}
+
+impl Generator for CopySpec {
+    const NAME: &'static str = "copy";
+
+    fn check(&self) -> Result<(), Invalid> {
+        at_least_one(self.docs, "docs")?;
+        at_least_one(self.min_length as u64, "min_length")?;
+        if self.max_length < self.min_length {
+            return Err(Invalid::field(
+                "max_length",
+                format!("{} is below min_length = {}", self.max_length, self.min_length),
+            ));
+        }
+        if self.alphabet < self.max_length {
+            return Err(Invalid::field(
+                "alphabet",
+                format!(
+                    "{} tokens cannot make {} distinct ones",
+                    self.alphabet, self.max_length
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(Copy::new(self, name, seed))
+    }
+}
 
 pub struct Copy {
     spec: CopySpec,
+    /// The dataset's name, which seeds its streams.
+    name: String,
     key: StreamKey,
     vocab: Vocab,
 }
 
 impl Copy {
-    pub fn new(spec: &CopySpec, seed: u64) -> Self {
+    pub fn new(spec: &CopySpec, name: &str, seed: u64) -> Self {
         let words: Vec<String> = (0..spec.alphabet)
             .map(|t| format!("t{t}"))
             .chain(["<copy>".to_owned()])
             .collect();
         Self {
             spec: spec.clone(),
-            key: StreamKey::new(seed, &["copy", &spec.name]),
+            name: name.to_owned(),
+            key: StreamKey::new(seed, &["copy", name]),
             vocab: Vocab::from_texts(words.iter().map(String::as_str)),
         }
     }
@@ -42,7 +92,7 @@ impl Copy {
 
     /// Evaluation document `index` (a stream apart from training's) of exactly `length` tokens.
     pub fn probe(&self, index: u64, length: usize, doc: &mut Doc) {
-        let key = StreamKey::new(0, &["copy-eval", &self.spec.name]);
+        let key = StreamKey::new(0, &["copy-eval", &self.name]);
         self.write(&mut key.rng(index, length as u32), length, doc);
     }
 
@@ -73,14 +123,12 @@ mod tests {
     #[test]
     fn documents_are_distinct_tokens_then_the_same_again() {
         let spec = CopySpec {
-            name: "copy".into(),
             docs: 100,
             min_length: 5,
             max_length: 9,
             alphabet: 12,
-            sha256: None,
         };
-        let copy = Copy::new(&spec, 4);
+        let copy = Copy::new(&spec, "copy", 4);
         let mut doc = Doc::default();
         let mut lengths = std::collections::BTreeSet::new();
         for index in 0..100 {

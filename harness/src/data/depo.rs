@@ -14,17 +14,82 @@
 //! - the answer span is the answer's tokens (the paper also trains on the `<ans>` marker, which
 //!   is always the same token after a query).
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use rand_chacha::ChaCha8Rng;
 
 use super::rng::{StreamKey, below, shuffle, unit};
 use super::{Doc, SpanKind, Vocab};
-use crate::spec::DepoSpec;
+use super::generator::at_least_one;
+use super::{DocSource, Generator};
+use crate::spec::Invalid;
+
+/// Depo: k-hop questions over a shuffled cycle (Part 4.1 §2.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepoSpec {
+    /// Documents (each a fresh cycle and its queries).
+    pub docs: u64,
+    /// N: the longest cycle; cycles have 3..=N nodes.
+    pub max_nodes: usize,
+    /// K: the most hops a query asks for (1..=K).
+    pub max_hops: usize,
+    /// Tokens per node name, at most (1..=this, uniform): Depo1 2, Depo2 7.
+    pub name_tokens: usize,
+    /// Tokens of the names' alphabet: Depo1 50, Depo2 4.
+    pub alphabet: usize,
+}
+
+impl Generator for DepoSpec {
+    const NAME: &'static str = "depo";
+
+    /// A cycle of at least 3 nodes, hop counts below the cycle's length, and enough distinct
+    /// names for the longest cycle.
+    fn check(&self) -> Result<(), Invalid> {
+        at_least_one(self.docs, "docs")?;
+        at_least_one(self.max_hops as u64, "max_hops")?;
+        at_least_one(self.name_tokens as u64, "name_tokens")?;
+        at_least_one(self.alphabet as u64, "alphabet")?;
+        if self.max_nodes < 3 {
+            return Err(Invalid::field("max_nodes", "a cycle needs at least 3 nodes"));
+        }
+        if self.max_hops >= self.max_nodes {
+            return Err(Invalid::field(
+                "max_hops",
+                format!("K = {} must be below N = {}", self.max_hops, self.max_nodes),
+            ));
+        }
+        enough_names(self.alphabet, self.name_tokens, self.max_nodes)
+    }
+
+    fn build(&self, name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(Depo::new(self, name, seed))
+    }
+}
+
+/// Names of 1..=`tokens` tokens over `alphabet` must outnumber twice the `nodes` a document
+/// names, so that drawing distinct ones stays quick (Depo and Brevo).
+pub fn enough_names(alphabet: usize, tokens: usize, nodes: usize) -> Result<(), Invalid> {
+    let names: f64 = (1..=tokens).map(|l| (alphabet as f64).powi(l as i32)).sum();
+    if names < 2.0 * nodes as f64 {
+        return Err(Invalid::field(
+            "alphabet",
+            format!(
+                "{names} possible names are too few for {nodes} distinct ones (need twice as many)"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Queries per document, at most (fewer when the cycle is shorter).
 pub const QUERIES: usize = 10;
 
 pub struct Depo {
     spec: DepoSpec,
+    /// The dataset's name, which seeds its streams.
+    name: String,
     key: StreamKey,
     vocab: Vocab,
     /// Cumulative Pr(n) for n = 3, 4, …, N.
@@ -40,7 +105,7 @@ pub struct Query {
 }
 
 impl Depo {
-    pub fn new(spec: &DepoSpec, seed: u64) -> Self {
+    pub fn new(spec: &DepoSpec, name: &str, seed: u64) -> Self {
         let alphabet = spec.alphabet;
         let words: Vec<String> = (0..alphabet)
             .flat_map(|t| [format!("n{t}"), format!("e{t}")])
@@ -60,7 +125,8 @@ impl Depo {
             .collect();
         Self {
             spec: spec.clone(),
-            key: StreamKey::new(seed, &["depo", &spec.name]),
+            name: name.to_owned(),
+            key: StreamKey::new(seed, &["depo", name]),
             vocab: Vocab::from_texts(words.iter().map(String::as_str)),
             cycle_lengths,
         }
@@ -82,7 +148,7 @@ impl Depo {
     /// Evaluation document `index` (a stream apart from training's): a cycle of `nodes` nodes and
     /// queries of exactly `hops` hops.
     pub fn probe(&self, index: u64, nodes: usize, hops: usize, doc: &mut Doc) -> Vec<Query> {
-        let key = StreamKey::new(0, &["depo-eval", &self.spec.name, &nodes.to_string()]);
+        let key = StreamKey::new(0, &["depo-eval", &self.name, &nodes.to_string()]);
         let mut rng = key.rng(index, hops as u32);
         self.write(&mut rng, nodes, &mut |_| hops, doc)
     }
@@ -164,13 +230,11 @@ mod tests {
 
     fn spec() -> DepoSpec {
         DepoSpec {
-            name: "depo".into(),
             docs: 50,
             max_nodes: 12,
             max_hops: 4,
             name_tokens: 2,
             alphabet: 5,
-            sha256: None,
         }
     }
 
@@ -178,7 +242,7 @@ mod tests {
     /// answer checked by walking that map `k` times.
     #[test]
     fn every_answer_is_the_node_k_steps_along_the_listed_cycle() {
-        let depo = Depo::new(&spec(), 3);
+        let depo = Depo::new(&spec(), "depo", 3);
         let vocab = depo.vocab();
         let mut doc = Doc::default();
         for index in 0..50 {
@@ -231,7 +295,7 @@ mod tests {
 
     #[test]
     fn cycle_lengths_follow_the_codes_weights() {
-        let depo = Depo::new(&spec(), 1);
+        let depo = Depo::new(&spec(), "depo", 1);
         let mut lengths = [0usize; 13];
         for index in 0..20_000 {
             let mut rng = depo.key.rng(index, 0);
@@ -250,7 +314,7 @@ mod tests {
 
     #[test]
     fn evaluation_documents_have_the_asked_shape_and_their_own_stream() {
-        let depo = Depo::new(&spec(), 3);
+        let depo = Depo::new(&spec(), "depo", 3);
         let mut doc = Doc::default();
         let queries = depo.probe(0, 12, 3, &mut doc);
         assert_eq!(queries.len(), 10);

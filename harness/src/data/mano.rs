@@ -10,11 +10,39 @@
 //! every token (the paper's choice), so the answer span only serves evaluation. The code's
 //! extras (two token ids per operator, a question-id token per length) are left out.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use rand_chacha::ChaCha8Rng;
 
 use super::rng::{StreamKey, below};
 use super::{Doc, SpanKind, Vocab};
-use crate::spec::ManoSpec;
+use super::generator::at_least_one;
+use super::{DocSource, Generator};
+use crate::spec::Invalid;
+
+/// Mano: prefix expressions mod 23 (Part 4.1 §2.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManoSpec {
+    /// Documents (each one expression).
+    pub docs: u64,
+    /// L: the most operators an expression has (1..=L, uniform).
+    pub max_operators: usize,
+}
+
+impl Generator for ManoSpec {
+    const NAME: &'static str = "mano";
+
+    fn check(&self) -> Result<(), Invalid> {
+        at_least_one(self.docs, "docs")?;
+        at_least_one(self.max_operators as u64, "max_operators")
+    }
+
+    fn build(&self, name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(Mano::new(self, name, seed))
+    }
+}
 
 /// The modulus (the paper's 23).
 pub const MODULUS: u32 = 23;
@@ -23,12 +51,14 @@ const OPERATORS: [&str; 3] = ["+", "-", "*"];
 
 pub struct Mano {
     spec: ManoSpec,
+    /// The dataset's name, which seeds its streams.
+    name: String,
     key: StreamKey,
     vocab: Vocab,
 }
 
 impl Mano {
-    pub fn new(spec: &ManoSpec, seed: u64) -> Self {
+    pub fn new(spec: &ManoSpec, name: &str, seed: u64) -> Self {
         let words: Vec<String> = (0..MODULUS)
             .map(|v| v.to_string())
             .chain(OPERATORS.iter().map(|o| o.to_string()))
@@ -37,7 +67,8 @@ impl Mano {
             .collect();
         Self {
             spec: spec.clone(),
-            key: StreamKey::new(seed, &["mano", &spec.name]),
+            name: name.to_owned(),
+            key: StreamKey::new(seed, &["mano", name]),
             vocab: Vocab::from_texts(words.iter().map(String::as_str)),
         }
     }
@@ -52,7 +83,7 @@ impl Mano {
     /// Evaluation document `index` (a stream apart from training's) with exactly `operators`
     /// operators; returns the answer's value.
     pub fn probe(&self, index: u64, operators: usize, doc: &mut Doc) -> u32 {
-        let key = StreamKey::new(0, &["mano-eval", &self.spec.name]);
+        let key = StreamKey::new(0, &["mano-eval", &self.name]);
         self.write(&mut key.rng(index, operators as u32), operators, doc)
     }
 
@@ -123,12 +154,10 @@ mod tests {
     #[test]
     fn answers_are_the_expressions_values_mod_23() {
         let spec = ManoSpec {
-            name: "mano".into(),
             docs: 200,
             max_operators: 6,
-            sha256: None,
         };
-        let mano = Mano::new(&spec, 9);
+        let mano = Mano::new(&spec, "mano", 9);
         let mut doc = Doc::default();
         let mut lengths = [0usize; 7];
         for index in 0..200 {

@@ -5,25 +5,15 @@
 //! tokens and the spans the evaluators need (name, attribute values).
 
 pub mod augmentation;
-pub mod biod;
-pub mod bios;
-pub mod brevo;
-pub mod cfg;
-pub mod copy;
-pub mod depo;
-pub mod igsm;
-pub mod mano;
-pub mod mixed;
+pub mod generator;
 pub mod mt19937;
 pub mod names;
 pub mod pools;
-pub mod qa;
 pub mod rng;
 pub mod stream;
-pub mod tasks;
 pub mod vocab;
 
-use crate::spec::DatasetSpec;
+pub use generator::{Generator, build};
 pub use vocab::Vocab;
 
 /// What a span of a document holds.
@@ -127,19 +117,26 @@ macro_rules! independent_documents {
 }
 use independent_documents;
 
-/// Instantiates the generator a dataset spec names.
-pub fn build(spec: &DatasetSpec, seed: u64) -> Box<dyn DocSource> {
-    match spec {
-        DatasetSpec::Bios(s) => Box::new(bios::Bios::new(s, seed)),
-        DatasetSpec::BiosQa(s) => Box::new(qa::BiosQa::new(s, seed)),
-        DatasetSpec::BiosMixed(s) => Box::new(mixed::BiosMixed::new(s, seed)),
-        DatasetSpec::BiosTask(s) => Box::new(tasks::BiosTasks::new(s, seed)),
-        DatasetSpec::Biod(s) => Box::new(biod::Biod::new(s, seed)),
-        DatasetSpec::Cfg(s) => Box::new(cfg::corpus::CfgCorpus::new(s, seed)),
-        DatasetSpec::Depo(s) => Box::new(depo::Depo::new(s, seed)),
-        DatasetSpec::Brevo(s) => Box::new(brevo::Brevo::new(s, seed)),
-        DatasetSpec::Mano(s) => Box::new(mano::Mano::new(s, seed)),
-        DatasetSpec::Copy(s) => Box::new(copy::Copy::new(s, seed)),
-        DatasetSpec::Igsm(s) => Box::new(igsm::dataset::Igsm::new(s, seed)),
-    }
+/// Declares each generator's module and registers its settings type, in the order `plm schema`
+/// and error messages list them: adding a generator is its file and one line here.
+macro_rules! generators {
+    ($($module:ident :: $settings:ident),* $(,)?) => {
+        $(pub mod $module;)*
+        static GENERATORS: &[&dyn generator::Registered] =
+            &[$(&generator::Entry::<$module::$settings>(std::marker::PhantomData)),*];
+    };
+}
+
+generators! {
+    bios::BiosSpec,
+    qa::BiosQaSpec,
+    mixed::BiosMixedSpec,
+    bios_tasks::BiosTaskSpec,
+    biod::BiodSpec,
+    cfg::CfgSpec,
+    depo::DepoSpec,
+    brevo::BrevoSpec,
+    mano::ManoSpec,
+    copy::CopySpec,
+    igsm::IgsmSpec,
 }

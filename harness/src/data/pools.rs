@@ -3,6 +3,11 @@
 
 use std::sync::OnceLock;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::spec::Invalid;
+
 /// The six bioS attributes, in the papers' canonical sentence order.
 pub const ATTRIBUTES: [&str; 6] = [
     "birth_date",
@@ -102,6 +107,54 @@ pub fn pools() -> &'static Pools {
             })
             .collect(),
     })
+}
+
+/// How many values of each published bioS pool people draw from: the first K of each list.
+/// Part 3.1's cpu scale uses small pools so that every value has many holders (its probes and
+/// questions then have a few classes with many examples each, as the paper's N = 100,000 has).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSizes {
+    pub birth_cities: u16,
+    pub universities: u16,
+    pub majors: u16,
+    /// Companies (each with its headquarters city, the company city).
+    pub companies: u16,
+}
+
+/// Each pool size lies between 1 and the published pool's length (errors name `pools.<pool>`).
+pub fn check_pool_sizes(sizes: Option<PoolSizes>) -> Result<(), Invalid> {
+    let Some(sizes) = sizes else {
+        return Ok(());
+    };
+    let p = pools();
+    for (field, size, max) in [
+        ("birth_cities", sizes.birth_cities, p.birth_cities.len()),
+        ("universities", sizes.universities, p.universities.len()),
+        ("majors", sizes.majors, p.majors.len()),
+        ("companies", sizes.companies, p.companies.len()),
+    ] {
+        if size == 0 || usize::from(size) > max {
+            return Err(Invalid::field(
+                format!("pools.{field}"),
+                format!("must be in 1..={max} (the published pool's length)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the people count of a bioS dataset: at least one, at most the distinct full names.
+pub fn check_people(people: usize) -> Result<(), Invalid> {
+    super::generator::at_least_one(people as u64, "people")?;
+    let n0 = super::names::name_space(pools().name_pool_sizes());
+    if people as f64 > n0 {
+        return Err(Invalid::field(
+            "people",
+            format!("at most {n0} distinct names exist"),
+        ));
+    }
+    Ok(())
 }
 
 /// The templates of each attribute, indexed like [`ATTRIBUTES`].

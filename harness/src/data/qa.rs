@@ -4,11 +4,49 @@
 //! recorded as `SpanKind::Value(attribute)`, so answer-only losses and exact-match scoring read
 //! the same tokens the biography used for that attribute.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::bios::{Person, in_test_split, lexicon, sample_people};
-use super::pools::{ATTRIBUTES, QUESTIONS};
+use super::pools::{self, ATTRIBUTES, PoolSizes, QUESTIONS};
 use super::vocab::Vocab;
-use super::{Doc, DocSource, SpanKind};
-use crate::spec::{BiosQaSpec, Split};
+use super::{Doc, DocSource, Generator, SpanKind};
+use crate::spec::Invalid;
+
+/// The six questions per person about bioS people, one split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosQaSpec {
+    /// N: the same first N people as a `bios` dataset of this suite.
+    pub people: usize,
+    /// As the `bios` dataset's `pools` (the same people need the same pools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<PoolSizes>,
+    /// Which half of the people: each person falls in `train` or `test` by a fair coin.
+    pub split: Split,
+}
+
+/// A half of the people of a suite (Part 3.1's QA split): each person falls in one by a fair
+/// coin ([`in_test_split`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Train,
+    Test,
+}
+
+impl Generator for BiosQaSpec {
+    const NAME: &'static str = "bios-qa";
+
+    fn check(&self) -> Result<(), Invalid> {
+        pools::check_people(self.people)?;
+        pools::check_pool_sizes(self.pools)
+    }
+
+    fn build(&self, _name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(BiosQa::new(self, seed))
+    }
+}
 
 pub struct BiosQa {
     /// `(person index in the suite, person)` for the people in this split.
@@ -80,30 +118,26 @@ impl DocSource for BiosQa {
 mod tests {
     use super::*;
     use crate::data::bios::Bios;
-    use crate::spec::BiosSpec;
+    use crate::data::bios::BiosSpec;
 
     #[test]
     fn answers_equal_the_attribute_in_the_bio_and_splits_partition_people() {
         let people = 60;
         let bios = Bios::new(
             &BiosSpec {
-                name: "b".into(),
                 people,
                 pools: None,
                 augmentation: "multi2+permute".into(),
                 entries: None,
-                sha256: None,
             },
             3,
         );
         let qa = |split| {
             BiosQa::new(
                 &BiosQaSpec {
-                    name: "q".into(),
                     people,
                     pools: None,
                     split,
-                    sha256: None,
                 },
                 3,
             )

@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use super::answers::{Question, answered};
 use crate::data::bios::Bios;
 use crate::data::pools::ATTRIBUTES;
+use crate::data::pools::PoolSizes;
 use crate::data::qa::BiosQa;
+use crate::data::qa::{BiosQaSpec, Split};
 use crate::data::{Doc, DocSource, SpanKind};
 use crate::model::Gpt;
 use crate::run::Manifest;
-use crate::spec::{BiosQaSpec, PoolSizes, Split};
 
 /// Score slots of the six bioS questions, one per attribute.
 pub const SIX: usize = ATTRIBUTES.len();
@@ -141,7 +142,7 @@ pub fn best_on_test<'a>(
     runs.iter()
         .filter(|m| pick(m))
         .filter_map(|m| {
-            let answered = super::measurements::<Answered>(m)?;
+            let answered: Answered = serde_json::from_value(m.measurements.clone()).ok()?;
             Some(Halves {
                 train: answered.train?,
                 test: answered.test?,
@@ -231,11 +232,9 @@ pub fn biography_recall(source: &Bios, model: &Gpt, context: usize) -> SplitAccu
 /// The six questions about every person of `split`.
 pub fn questions(people: usize, pools: Option<PoolSizes>, split: Split, seed: u64) -> Asked {
     let spec = BiosQaSpec {
-        name: "evaluation".into(),
         people,
         pools,
         split,
-        sha256: None,
     };
     let source = BiosQa::new(&spec, seed);
     Asked::from_values(&source, 0..source.num_docs())

@@ -47,12 +47,24 @@ fn label(spec: &TrainSpec, model_name: &str, recipe_name: &str) -> String {
     format!("{dataset}/{model_name}/{recipe_name}{replica}")
 }
 
+/// The shared engine's epoch: bumped by hand in the same commit as any change to code every
+/// part runs that would change results — the model (`model/`), the fused kernels (`kernels/`),
+/// the trainer and packing (`train/`), the shared generators' helpers (`data/rng.rs`,
+/// `data/vocab.rs`). Part of every run id beside the part's own code epoch
+/// (`Part::CODE_EPOCH`), so such a change retrains every part's cached runs
+/// without each part having to remember to bump its own.
+///
+/// 1: the epoch is introduced (with the generator plug-ins, which changed how a dataset
+///    serialises into the id); results are those of the part epochs before it.
+pub const ENGINE_EPOCH: u32 = 1;
+
 /// What names a run: everything that can change its results and nothing else. The git revision
 /// is not in it (a README edit must not invalidate an hour of training); the part's code epoch
 /// is, and is bumped by hand when a code change would change results.
 #[derive(Serialize)]
 struct Identity<'a> {
     part: &'a str,
+    engine_epoch: u32,
     code_epoch: u32,
     spec: &'a TrainSpec,
     evaluation: &'a Evaluation,
@@ -124,6 +136,7 @@ fn identity(suite: &Suite, scale: Scale, spec: &TrainSpec, code_epoch: u32) -> S
     let data_sha256 = spec.dataset.sha256().cloned();
     let identity = Identity {
         part: &suite.name,
+        engine_epoch: ENGINE_EPOCH,
         code_epoch,
         spec,
         evaluation: &suite.scales.get(scale).evaluation,
@@ -176,10 +189,14 @@ pub struct Manifest {
     pub recipe_name: String,
     pub exposures: u32,
     pub spec: TrainSpec,
-    #[serde(default, skip_serializing_if = "is_default")]
+    #[serde(default, skip_serializing_if = "Evaluation::is_empty")]
     pub evaluation: Evaluation,
     /// The dataset's pinned SHA-256 (the stream is checked against it before training).
     pub data_sha256: Option<StreamHashes>,
+    /// The engine's epoch when the run was made (part of the run id; 0 in manifests written
+    /// before it existed).
+    #[serde(default)]
+    pub engine_epoch: u32,
     /// The part's code epoch when the run was made (part of the run id).
     pub code_epoch: u32,
     pub code_revision: String,
@@ -196,10 +213,6 @@ pub struct Manifest {
     pub parameters: u64,
     /// What the part measured; its own type, read back by the part.
     pub measurements: serde_json::Value,
-}
-
-fn is_default(evaluation: &Evaluation) -> bool {
-    *evaluation == Evaluation::default()
 }
 
 impl Manifest {

@@ -6,7 +6,6 @@
 mod claim;
 mod dataset;
 mod error;
-mod evaluation;
 mod model;
 mod recipe;
 mod train;
@@ -17,13 +16,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use claim::Claim;
-pub use dataset::{
-    BiodSpec, BiosMixedSpec, BiosQaSpec, BiosSpec, BiosTaskSpec, BrevoSpec, CfgSpec, CopySpec,
-    DatasetSpec, DepoSpec, IgsmFormat, IgsmSpec, IgsmSplit, ManoSpec, PoolSizes, RetryKind,
-    RetrySpec, Split, StreamHashes, Task,
-};
+pub use dataset::{Dataset, StreamHashes};
 pub use error::{Invalid, InvalidFile, one_line};
-pub use evaluation::{Evaluation, GrammarEval, IgsmDataEval, IgsmEval};
 pub use model::{CanonSite, CanonSites, Mlp, ModelConfig, Norm, Position};
 pub use recipe::{Decay, LoraSpec, LossMask, Packing, Recipe};
 pub use train::TrainSpec;
@@ -100,7 +94,7 @@ impl Scales {
 pub struct ScaleSpec {
     pub description: String,
     #[serde(default)]
-    pub datasets: Vec<DatasetSpec>,
+    pub datasets: Vec<Dataset>,
     /// Named model configurations used by the sweeps.
     #[serde(default)]
     pub models: BTreeMap<String, ModelConfig>,
@@ -111,13 +105,13 @@ pub struct ScaleSpec {
     #[serde(default)]
     pub sweeps: Vec<Sweep>,
     /// How the trained models are measured, where the part has settings.
-    #[serde(default, skip_serializing_if = "is_default")]
+    #[serde(default, skip_serializing_if = "Evaluation::is_empty")]
     pub evaluation: Evaluation,
 }
 
-fn is_default(evaluation: &Evaluation) -> bool {
-    *evaluation == Evaluation::default()
-}
+/// How a scale measures its trained models: settings that the suite's part reads as its own
+/// evaluation type (`plm schema` spells them out per part).
+pub type Evaluation = serde_json::Map<String, serde_json::Value>;
 
 /// A grid of training runs.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{DatasetSpec, ModelConfig, Recipe};
+use super::{Dataset, ModelConfig, Recipe};
 use crate::util::hex;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -16,7 +16,7 @@ pub struct TrainSpec {
     /// seeds the model and the shuffle with [`TrainSpec::training_seed`], never the data.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub replica: u32,
-    pub dataset: DatasetSpec,
+    pub dataset: Dataset,
     pub model: ModelConfig,
     pub recipe: Recipe,
     /// Finetuning: the spec of the finished run whose weights this run starts from (so a

@@ -31,17 +31,10 @@ pub fn parse(text: &str) -> Result<Suite, Invalid> {
     })?;
     let suite: Suite = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let mut field = e.path().to_string();
-        let mut message = one_line(e.inner().message());
         if field == "." {
             field.clear();
         }
-        // A nested deserialiser (see `DatasetSpec`) prefixes its own path: fold it in.
-        if let Some((inner, rest)) = message
-            .strip_prefix("field `")
-            .and_then(|m| m.split_once("`: "))
-        {
-            (field, message) = (format!("{field}.{inner}"), rest.to_owned());
-        }
+        let message = one_line(e.inner().message());
         Invalid {
             line: line_of(e.inner().span()),
             ..Invalid::field(field, message)
@@ -55,15 +48,11 @@ pub fn parse(text: &str) -> Result<Suite, Invalid> {
 /// `settings` are spelled out from every registered part's estimators.
 pub fn json_schema() -> String {
     let mut schema = serde_json::to_value(schemars::schema_for!(Suite)).expect("schema");
+    schema["$defs"]["Dataset"] = datasets_schema(&mut schema);
     let mut estimators = Vec::new();
     for part in crate::parts::all() {
         let mut part_schema = serde_json::to_value(part.estimators_schema()).expect("schema");
-        if let Some(Value::Object(defs)) = part_schema.get_mut("$defs").map(Value::take) {
-            schema["$defs"]
-                .as_object_mut()
-                .expect("suite schema has $defs")
-                .extend(defs);
-        }
+        adopt_definitions(&mut schema, &mut part_schema);
         for variant in part_schema["oneOf"].as_array().into_iter().flatten() {
             let mut settings = variant["properties"].clone();
             let name = settings
@@ -96,5 +85,67 @@ pub fn json_schema() -> String {
         }
     }
     schema["$defs"]["Claim"]["anyOf"] = Value::Array(estimators);
+    let evaluations: Vec<Value> = crate::parts::all()
+        .iter()
+        .map(|part| {
+            let mut evaluation = serde_json::to_value(part.evaluation_schema()).expect("schema");
+            adopt_definitions(&mut schema, &mut evaluation);
+            evaluation["description"] = json!(format!("{}: how its scales measure", part.name()));
+            evaluation.as_object_mut().map(|o| o.remove("$schema"));
+            evaluation.as_object_mut().map(|o| o.remove("title"));
+            evaluation
+        })
+        .collect();
+    schema["$defs"]["ScaleSpec"]["properties"]["evaluation"] = json!({
+        "description": "How the scale measures its trained models: the suite's part's settings",
+        "anyOf": evaluations,
+    });
     serde_json::to_string_pretty(&schema).expect("schema serialises") + "\n"
+}
+
+/// A dataset entry: one of the registered generators, each an object of `name`, `generator`
+/// (its name), `sha256` and the generator's own settings.
+fn datasets_schema(schema: &mut Value) -> Value {
+    let common = schema["$defs"]["Dataset"]["properties"].clone();
+    let generators = crate::data::generator::schemas()
+        .map(|(name, settings)| {
+            let mut settings = serde_json::to_value(settings).expect("schema");
+            adopt_definitions(schema, &mut settings);
+            let mut properties = common.clone();
+            properties["generator"] = json!({ "const": name });
+            if let Some(Value::Object(own)) = settings.get("properties") {
+                properties
+                    .as_object_mut()
+                    .expect("Dataset has properties")
+                    .extend(own.clone());
+            }
+            let mut required = vec![json!("name"), json!("generator")];
+            required.extend(
+                settings["required"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+            json!({
+                "description": settings["description"],
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    json!({ "oneOf": Value::Array(generators) })
+}
+
+/// Moves `part`'s `$defs` (types it refers to) into the suite schema's.
+fn adopt_definitions(schema: &mut Value, part: &mut Value) {
+    let defs = part.as_object_mut().and_then(|p| p.remove("$defs"));
+    if let Some(Value::Object(defs)) = defs {
+        schema["$defs"]
+            .as_object_mut()
+            .expect("suite schema has $defs")
+            .extend(defs);
+    }
 }

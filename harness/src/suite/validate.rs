@@ -1,15 +1,12 @@
-//! Checks a parsed suite for settings serde cannot express (ranges, consistency, formats).
+//! Checks a parsed suite's structure for what serde cannot express: unique dataset names, pin
+//! formats, sweeps naming what the scale defines, finetunings with something to start from,
+//! claims with bounds. Each generator checks its own settings (`data::generator::check`), each
+//! model and recipe its own, and the suite's part its claims and evaluation settings.
 
 use std::collections::HashSet;
 
-use crate::data::augmentation::Augmentation;
-use crate::data::names::name_space;
-use crate::data::pools::pools;
 use crate::parts;
-use crate::spec::{
-    BiodSpec, BiosSpec, CopySpec, DatasetSpec, DepoSpec, IgsmSpec, Invalid, PoolSizes, Recipe,
-    StartFrom, Suite, Sweep,
-};
+use crate::spec::{Invalid, Recipe, StartFrom, Suite, Sweep};
 
 /// Checks everything serde could not; the suite's part checks its own settings last.
 pub fn validate(suite: &Suite) -> Result<(), Invalid> {
@@ -47,48 +44,8 @@ pub fn validate(suite: &Suite) -> Result<(), Invalid> {
                     }
                 }
             }
-            match dataset {
-                DatasetSpec::Bios(s) => validate_bios(s, &at)?,
-                DatasetSpec::BiosQa(s) => {
-                    positive(s.people as u64, &at("people"))?;
-                    validate_pools(s.pools, &at)?;
-                }
-                DatasetSpec::BiosTask(s) => {
-                    positive(s.people as u64, &at("people"))?;
-                    validate_pools(s.pools, &at)?;
-                    if s.hints && !s.task.has_hint() {
-                        return Err(Invalid::field(
-                            at("hints"),
-                            "only the month tasks (`month-parity`, `month-ranking`) have hints",
-                        ));
-                    }
-                }
-                DatasetSpec::BiosMixed(s) => {
-                    validate_bios(&s.biographies(), &at)?;
-                    positive(u64::from(s.qa_copies), &at("qa_copies"))?;
-                }
-                DatasetSpec::Biod(s) => validate_biod(s, &at)?,
-                DatasetSpec::Cfg(s) => {
-                    positive(s.sentences, &at("sentences"))?;
-                    crate::data::cfg::Grammar::by_name(&s.grammar)
-                        .map_err(|e| Invalid::field(at("grammar"), e.to_string()))?;
-                }
-                DatasetSpec::Depo(s) => validate_depo(s, &at)?,
-                DatasetSpec::Brevo(s) => {
-                    positive(s.docs, &at("docs"))?;
-                    positive(s.name_tokens as u64, &at("name_tokens"))?;
-                    if s.max_vertices < 3 {
-                        return Err(Invalid::field(at("max_vertices"), "needs at least 3"));
-                    }
-                    enough_names(s.alphabet, s.name_tokens, s.max_vertices, &at)?;
-                }
-                DatasetSpec::Mano(s) => {
-                    positive(s.docs, &at("docs"))?;
-                    positive(s.max_operators as u64, &at("max_operators"))?;
-                }
-                DatasetSpec::Copy(s) => validate_copy(s, &at)?,
-                DatasetSpec::Igsm(s) => validate_igsm(s, &at)?,
-            }
+            crate::data::generator::check(dataset)
+                .map_err(|e| e.within(&format!("scales.{}.datasets[{i}]", scale.name())))?;
         }
         let scale_field = |field: String| format!("scales.{}.{field}", scale.name());
         for (name, model) in &spec.models {
@@ -218,198 +175,6 @@ fn validate_start(
                 ),
             ));
         }
-    }
-    Ok(())
-}
-
-fn positive(value: u64, field: &str) -> Result<(), Invalid> {
-    if value == 0 {
-        Err(Invalid::field(field, "must be at least 1"))
-    } else {
-        Ok(())
-    }
-}
-
-fn validate_bios(spec: &BiosSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    positive(spec.people as u64, &at("people"))?;
-    let n0 = name_space(pools().name_pool_sizes());
-    if spec.people as f64 > n0 {
-        return Err(Invalid::field(
-            at("people"),
-            format!("at most {n0} distinct names exist"),
-        ));
-    }
-    Augmentation::parse(&spec.augmentation, spec.entries)
-        .map_err(|e| Invalid::field(at(&e.field), e.message))?;
-    validate_pools(spec.pools, at)
-}
-
-/// Each pool size lies between 1 and the published pool's length.
-fn validate_pools(sizes: Option<PoolSizes>, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    let Some(sizes) = sizes else {
-        return Ok(());
-    };
-    let p = pools();
-    for (field, size, max) in [
-        ("birth_cities", sizes.birth_cities, p.birth_cities.len()),
-        ("universities", sizes.universities, p.universities.len()),
-        ("majors", sizes.majors, p.majors.len()),
-        ("companies", sizes.companies, p.companies.len()),
-    ] {
-        if size == 0 || usize::from(size) > max {
-            return Err(Invalid::field(
-                at(&format!("pools.{field}")),
-                format!("must be in 1..={max} (the published pool's length)"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn validate_biod(spec: &BiodSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    for (field, value) in [
-        ("people", spec.people as u64),
-        ("attributes", u64::from(spec.attributes)),
-        ("chunks", u64::from(spec.chunks)),
-        ("diversity", u64::from(spec.diversity)),
-        ("length", u64::from(spec.length)),
-        ("alphabet", u64::from(spec.alphabet)),
-        ("entries", u64::from(spec.entries)),
-    ] {
-        positive(value, &at(field))?;
-    }
-    let full = pools().name_pool_sizes();
-    for (k, (&size, &max)) in spec.name_pools.iter().zip(&full).enumerate() {
-        if size == 0 || size > max {
-            return Err(Invalid::field(
-                at("name_pools"),
-                format!("entry {k} must be in 1..={max} (the pool's size)"),
-            ));
-        }
-    }
-    if spec.people as f64 > name_space(spec.name_pools) {
-        return Err(Invalid::field(
-            at("people"),
-            format!(
-                "at most {} distinct names exist with name_pools",
-                name_space(spec.name_pools)
-            ),
-        ));
-    }
-    let strings = f64::from(spec.alphabet).powf(f64::from(spec.length));
-    if f64::from(spec.diversity) > strings {
-        return Err(Invalid::field(
-            at("diversity"),
-            format!(
-                "D = {} exceeds T^L = {strings} distinct strings",
-                spec.diversity
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Depo needs a cycle of at least 3 nodes, hop counts below the cycle's length, and enough
-/// distinct names for the longest cycle.
-fn validate_depo(s: &DepoSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    positive(s.docs, &at("docs"))?;
-    positive(s.max_hops as u64, &at("max_hops"))?;
-    positive(s.name_tokens as u64, &at("name_tokens"))?;
-    positive(s.alphabet as u64, &at("alphabet"))?;
-    if s.max_nodes < 3 {
-        return Err(Invalid::field(
-            at("max_nodes"),
-            "a cycle needs at least 3 nodes",
-        ));
-    }
-    if s.max_hops >= s.max_nodes {
-        return Err(Invalid::field(
-            at("max_hops"),
-            format!("K = {} must be below N = {}", s.max_hops, s.max_nodes),
-        ));
-    }
-    enough_names(s.alphabet, s.name_tokens, s.max_nodes, at)
-}
-
-/// Names of 1..=`tokens` tokens over `alphabet` must outnumber twice the `nodes` a document
-/// names, so that drawing distinct ones stays quick.
-fn enough_names(
-    alphabet: usize,
-    tokens: usize,
-    nodes: usize,
-    at: &dyn Fn(&str) -> String,
-) -> Result<(), Invalid> {
-    let names: f64 = (1..=tokens).map(|l| (alphabet as f64).powi(l as i32)).sum();
-    if names < 2.0 * nodes as f64 {
-        return Err(Invalid::field(
-            at("alphabet"),
-            format!(
-                "{names} possible names are too few for {nodes} distinct ones (need twice as many)"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn validate_copy(s: &CopySpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    positive(s.docs, &at("docs"))?;
-    positive(s.min_length as u64, &at("min_length"))?;
-    if s.max_length < s.min_length {
-        return Err(Invalid::field(
-            at("max_length"),
-            format!("{} is below min_length = {}", s.max_length, s.min_length),
-        ));
-    }
-    if s.alphabet < s.max_length {
-        return Err(Invalid::field(
-            at("alphabet"),
-            format!(
-                "{} tokens cannot make {} distinct ones",
-                s.alphabet, s.max_length
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn validate_igsm(s: &IgsmSpec, at: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    use crate::data::igsm::official::{IdGenSettings, check_settings};
-    positive(s.docs, &at("docs"))?;
-    let settings = IdGenSettings {
-        max_op: s.max_op,
-        max_edge: s.max_edge,
-        op: None,
-        perm_level: Some(s.perm_level),
-        detail_level: Some(s.detail_level),
-    };
-    check_settings(&settings).map_err(|(field, message)| Invalid::field(at(field), message))?;
-    if s.perm_level > 6 {
-        return Err(Invalid::field(at("perm_level"), "expected 0 to 6"));
-    }
-    if ![0, 2, 6, 8].contains(&s.detail_level) {
-        return Err(Invalid::field(
-            at("detail_level"),
-            "expected 0, 2, 6 or 8: the levels whose solutions name every parameter and operand, \
-             which the checker reads",
-        ));
-    }
-    crate::data::igsm::dataset::world(s).map_err(|message| {
-        let field = if message.starts_with("lists") {
-            "lists"
-        } else if message.contains("items") {
-            "items"
-        } else {
-            "categorisations"
-        };
-        Invalid::field(at(field), message)
-    })?;
-    if let Some(retry) = &s.retry
-        && !(0.0..1.0).contains(&retry.rate)
-    {
-        return Err(Invalid::field(
-            at("retry.rate"),
-            "expected a probability in [0, 1)",
-        ));
     }
     Ok(())
 }

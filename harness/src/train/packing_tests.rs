@@ -4,11 +4,10 @@ use std::collections::{HashMap, HashSet};
 
 use super::*;
 use crate::data::biod::Biod;
-use crate::spec::BiodSpec;
+use crate::data::biod::BiodSpec;
 
 fn biod(people: usize, entries: u32) -> Biod {
     let spec = BiodSpec {
-        name: "t".into(),
         people,
         attributes: 2,
         chunks: 1,
@@ -17,7 +16,6 @@ fn biod(people: usize, entries: u32) -> Biod {
         alphabet: 8,
         name_pools: [10, 10, 10],
         entries,
-        sha256: None,
     };
     Biod::new(&spec, 4)
 }

@@ -3,10 +3,40 @@
 //! `<eos> sentence <eos> sentence …`, so `<eos>` doubles as the `<bos>` that Part 1 generates
 //! from.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::Grammar;
 use super::parse::Parsed;
-use crate::data::{Doc, DocSource, Vocab};
-use crate::spec::CfgSpec;
+use crate::data::generator::at_least_one;
+use crate::data::{Doc, DocSource, Generator, Vocab};
+use crate::spec::Invalid;
+
+/// Sentences of one of Part 1's context-free grammars (Part 1 §2.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CfgSpec {
+    /// One of the embedded grammars (`plm cfg stats --grammar NAME`), e.g. `cfg3b`.
+    pub grammar: String,
+    /// Number of distinct sentences, sampled from the project's seeded stream (sentence `i` is
+    /// addressable on its own, which the trainer's shuffle needs). Part 1 trains on fresh samples:
+    /// choose enough sentences that one exposure covers the whole run.
+    pub sentences: u64,
+}
+
+impl Generator for CfgSpec {
+    const NAME: &'static str = "cfg";
+
+    fn check(&self) -> Result<(), Invalid> {
+        at_least_one(self.sentences, "sentences")?;
+        Grammar::by_name(&self.grammar).map_err(|e| Invalid::field("grammar", e.to_string()))?;
+        Ok(())
+    }
+
+    fn build(&self, _name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(CfgCorpus::new(self, seed))
+    }
+}
 
 pub struct CfgCorpus {
     grammar: Grammar,
@@ -94,10 +124,8 @@ mod tests {
     #[test]
     fn documents_are_the_seeded_sentences_in_vocabulary_ids() {
         let spec = CfgSpec {
-            name: "t".into(),
             grammar: "cfg3b".into(),
             sentences: 3,
-            sha256: None,
         };
         let corpus = CfgCorpus::new(&spec, 5);
         assert_eq!(corpus.vocab().len(), 2 + 3);

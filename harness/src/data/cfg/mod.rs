@@ -18,6 +18,8 @@ pub mod exact;
 pub mod parse;
 pub mod verify;
 
+pub use corpus::CfgSpec;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail, ensure};

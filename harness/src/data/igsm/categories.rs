@@ -3,6 +3,7 @@
 //! `data_gen/categ.py` (MIT; `harness/resources/igsm/PROVENANCE.md`), every order kept, because
 //! the official draws index into these lists.
 
+use crate::spec::Invalid;
 use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
@@ -42,13 +43,13 @@ impl World {
     }
 
     /// A smaller world: only the hierarchies whose top category is named, each category's first
-    /// `lists` item lists, each cut to its first `items` names. Errors name the unknown
-    /// hierarchy or the too-short lists.
+    /// `lists` item lists, each cut to its first `items` names. Errors name the setting at
+    /// fault: `categorisations`, `lists` or `items`.
     pub fn restricted(
         hierarchies: &[String],
         lists: Option<usize>,
         items: Option<usize>,
-    ) -> Result<World, String> {
+    ) -> Result<World, Invalid> {
         let official = Self::official();
         let mut world = World {
             hierarchies: Vec::new(),
@@ -62,9 +63,12 @@ impl World {
                 .ok_or_else(|| {
                     let known: Vec<&str> =
                         official.hierarchies.iter().map(|h| h[0].as_str()).collect();
-                    format!(
-                        "unknown categorisation `{top}` (known: {})",
-                        known.join(", ")
+                    Invalid::field(
+                        "categorisations",
+                        format!(
+                            "unknown categorisation `{top}` (known: {})",
+                            known.join(", ")
+                        ),
                     )
                 })?;
             world.hierarchies.push(hierarchy.clone());
@@ -85,16 +89,25 @@ impl World {
             }
         }
         if world.hierarchies.is_empty() {
-            return Err("no categorisation chosen".to_string());
+            return Err(Invalid::field(
+                "categorisations",
+                "no categorisation chosen",
+            ));
         }
         if lists == Some(0) {
-            return Err("lists = 0: every category needs an item list".to_string());
+            return Err(Invalid::field(
+                "lists",
+                "lists = 0: every category needs an item list",
+            ));
         }
         if let Some(items) = items
             && items < WIDEST_LAYER
         {
-            return Err(format!(
-                "{items} items per list: a layer can be {WIDEST_LAYER} items wide, so at least {WIDEST_LAYER} are needed"
+            return Err(Invalid::field(
+                "items",
+                format!(
+                    "{items} items per list: a layer can be {WIDEST_LAYER} items wide, so at least {WIDEST_LAYER} are needed"
+                ),
             ));
         }
         Ok(world)

@@ -12,12 +12,14 @@ use std::sync::Arc;
 use rand_core::Rng;
 
 use super::World;
-use super::official::{Generated, IdGenSettings, generate};
+use super::official::{Generated, IdGenSettings, check_settings, generate};
 use super::problem::Rngs;
 use super::retry::{Sentence, with_retries};
+use super::settings::{IgsmFormat, IgsmSpec, IgsmSplit};
+use crate::data::generator::at_least_one;
 use crate::data::rng::StreamKey;
-use crate::data::{Doc, Span, SpanKind, Vocab};
-use crate::spec::{IgsmFormat, IgsmSpec, IgsmSplit};
+use crate::data::{Doc, DocSource, Generator, Span, SpanKind, Vocab};
+use crate::spec::Invalid;
 
 /// Opens the solution.
 pub const SOLUTION: &str = "<sol>";
@@ -30,6 +32,8 @@ const TEMPLATE_WORDS: &str = "The number of each equals more than times as much 
 
 pub struct Igsm {
     spec: IgsmSpec,
+    /// The dataset's name, which seeds its streams.
+    name: String,
     key: StreamKey,
     world: Arc<World>,
     vocab: Vocab,
@@ -43,7 +47,7 @@ pub struct Tokenised {
 }
 
 impl Igsm {
-    pub fn new(spec: &IgsmSpec, seed: u64) -> Self {
+    pub fn new(spec: &IgsmSpec, name: &str, seed: u64) -> Self {
         let world = Arc::new(world(spec).expect("the suite check accepted the world"));
         let numbers: Vec<String> = (0..super::text::MODULUS).map(|n| n.to_string()).collect();
         let letters: Vec<String> = super::problem::all_symbols()
@@ -62,7 +66,8 @@ impl Igsm {
         );
         Self {
             spec: spec.clone(),
-            key: StreamKey::new(seed, &["igsm", &spec.name]),
+            name: name.to_owned(),
+            key: StreamKey::new(seed, &["igsm", name]),
             world,
             vocab,
         }
@@ -102,7 +107,7 @@ impl Igsm {
         let split_name = format!("{split:?}");
         let key = StreamKey::new(
             0,
-            &["igsm-eval", &self.spec.name, &op.to_string(), &split_name],
+            &["igsm-eval", &self.name, &op.to_string(), &split_name],
         );
         let mut rng = Rngs::fix_seed(Self::seed_of(&key, index));
         let bins: Vec<u32> = split.bins().collect();
@@ -170,8 +175,48 @@ impl Igsm {
     }
 }
 
+impl Generator for IgsmSpec {
+    const NAME: &'static str = "igsm";
+
+    fn check(&self) -> Result<(), Invalid> {
+        at_least_one(self.docs, "docs")?;
+        let settings = IdGenSettings {
+            max_op: self.max_op,
+            max_edge: self.max_edge,
+            op: None,
+            perm_level: Some(self.perm_level),
+            detail_level: Some(self.detail_level),
+        };
+        check_settings(&settings).map_err(|(field, message)| Invalid::field(field, message))?;
+        if self.perm_level > 6 {
+            return Err(Invalid::field("perm_level", "expected 0 to 6"));
+        }
+        if ![0, 2, 6, 8].contains(&self.detail_level) {
+            return Err(Invalid::field(
+                "detail_level",
+                "expected 0, 2, 6 or 8: the levels whose solutions name every parameter and \
+                 operand, which the checker reads",
+            ));
+        }
+        world(self)?;
+        if let Some(retry) = &self.retry
+            && !(0.0..1.0).contains(&retry.rate)
+        {
+            return Err(Invalid::field(
+                "retry.rate",
+                "expected a probability in [0, 1)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(Igsm::new(self, name, seed))
+    }
+}
+
 /// The world a spec's problems draw names from; errors name the setting.
-pub fn world(spec: &IgsmSpec) -> Result<World, String> {
+pub fn world(spec: &IgsmSpec) -> Result<World, Invalid> {
     if spec.categorisations.is_none() && spec.lists.is_none() && spec.items.is_none() {
         return Ok(World::official().as_ref().clone());
     }

@@ -27,6 +27,7 @@ pub mod official;
 pub mod problem;
 pub mod python;
 pub mod retry;
+pub mod settings;
 mod sketch;
 mod solution;
 pub mod stats;
@@ -37,6 +38,7 @@ pub use categories::World;
 pub use dag::{Level, Param};
 pub use official::{Generated, IdGenSettings, generate};
 pub use problem::{Problem, Rngs};
+pub use settings::{IgsmFormat, IgsmSpec, IgsmSplit, RetryKind, RetrySpec};
 pub use sketch::sha256_mod;
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::checker::{BACK, inputs};
 use super::dag::Param;
 use super::problem::Problem;
 use super::python::PyRandom;
-use crate::spec::RetryKind;
+use crate::data::igsm::RetryKind;
 
 /// One solution sentence, and whether it is a withdrawn mistake.
 #[derive(Clone, Debug, PartialEq, Eq)]

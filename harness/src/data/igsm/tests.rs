@@ -6,7 +6,7 @@ use super::checker::{check, inputs};
 use super::retry::with_retries;
 use super::*;
 use crate::data::rng::{StreamKey, index};
-use crate::spec::RetryKind;
+use crate::data::igsm::RetryKind;
 
 /// `count` problems of `fix_seed(seed)` (one stream), with the settings of iGSM-med or hard.
 fn problems(

@@ -260,7 +260,9 @@ fn probe_estimate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{CfgSpec, DatasetSpec, ModelConfig, Scale, TrainSpec};
+    use crate::data::Generator;
+    use crate::data::cfg::CfgSpec;
+    use crate::spec::{ModelConfig, Scale, TrainSpec};
 
     /// A finished cfg3b run of `position` under `recipe` with the given KL.
     fn run(position: Position, recipe: &str, kl: f64) -> Manifest {
@@ -294,18 +296,18 @@ mod tests {
             spec: TrainSpec {
                 seed: 1,
                 replica: 0,
-                dataset: DatasetSpec::Cfg(CfgSpec {
-                    name: "cfg3b-s10".into(),
+                dataset: CfgSpec {
                     grammar: "cfg3b".into(),
                     sentences: 10,
-                    sha256: None,
-                }),
+                }
+                .dataset("cfg3b-s10"),
                 model,
                 recipe: toml::from_str("exposures = 1\nbatch = 1\ncontext = 8\nlr = 1e-2").unwrap(),
                 from: None,
             },
             evaluation: Default::default(),
             data_sha256: None,
+            engine_epoch: 1,
             code_epoch: 1,
             code_revision: "test".into(),
             device: "test".into(),

@@ -19,6 +19,7 @@ use std::time::Instant;
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 use indicatif::ProgressBar;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::data::DocSource;
@@ -26,7 +27,6 @@ use crate::data::cfg::corpus::CfgCorpus;
 use crate::data::cfg::{exact, verify};
 use crate::data::rng::{StreamKey, unit};
 use crate::model::{Gpt, KvCache};
-use crate::spec::GrammarEval;
 
 /// Smoothing of both distributions in the KL, as in the authors' code.
 const KL_EPSILON: f64 = 1e-5;
@@ -382,6 +382,60 @@ pub fn measure(
     (metrics, 1e3 * verify_seconds / verified.max(1) as f64)
 }
 
+/// How grammar models are measured (Part 1, arXiv:2305.13673, §2.3 and App. A).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrammarEval {
+    /// Sentences generated from `<bos>` (Part 1 uses at least 500).
+    #[serde(default = "five_hundred")]
+    pub samples: usize,
+    /// Prompt length c of the cut-c accuracy (Part 1's cut50).
+    #[serde(default = "fifty")]
+    pub cut: usize,
+    /// Held-out sentences continued for the cut-c accuracy.
+    #[serde(default = "five_hundred")]
+    pub cut_samples: usize,
+    /// Held-out sentences whose positions the KL averages over.
+    #[serde(default = "one_hundred")]
+    pub kl_sentences: usize,
+    #[serde(default = "one")]
+    pub temperature: f64,
+    /// Held-out sentences for the parse-tree probes (half fit them, half score them); 0 skips
+    /// the probes (Part 1, §4–5).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub probe_sentences: usize,
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
+}
+
+fn five_hundred() -> usize {
+    500
+}
+fn fifty() -> usize {
+    50
+}
+fn one_hundred() -> usize {
+    100
+}
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for GrammarEval {
+    fn default() -> Self {
+        Self {
+            samples: five_hundred(),
+            cut: fifty(),
+            cut_samples: five_hundred(),
+            kl_sentences: one_hundred(),
+            temperature: one(),
+            probe_sentences: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,11 +456,9 @@ mod tests {
     /// `<bos>`, and as a prompt plus continuation), and rejects unfinished or corrupted ones.
     #[test]
     fn grammar_sentences_score_as_correct_and_corruptions_do_not() {
-        let spec = crate::spec::CfgSpec {
-            name: "t".into(),
+        let spec = crate::data::cfg::CfgSpec {
             grammar: "cfg3b".into(),
             sentences: 10,
-            sha256: None,
         };
         let corpus = CfgCorpus::new(&spec, 3);
         let grammar = corpus.grammar();
@@ -448,11 +500,9 @@ mod tests {
     /// `<pad>`) ends the valid prefix just before it.
     #[test]
     fn valid_prefixes_end_at_the_first_mistake() {
-        let spec = crate::spec::CfgSpec {
-            name: "t".into(),
+        let spec = crate::data::cfg::CfgSpec {
             grammar: "cfg3b".into(),
             sentences: 4,
-            sha256: None,
         };
         let corpus = CfgCorpus::new(&spec, 3);
         let grammar = corpus.grammar();

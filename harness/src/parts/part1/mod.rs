@@ -14,17 +14,26 @@ use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
 use super::{Estimate, Measured, Part};
-use crate::data::DocSource;
+use crate::data::cfg::CfgSpec;
 use crate::data::cfg::corpus::CfgCorpus;
+use crate::data::{DocSource, Generator};
 use crate::figure::Figure;
 use crate::run::{Manifest, Run};
-use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
 use curve::LearningCurve;
-use grammar::GrammarMetrics;
+use grammar::{GrammarEval, GrammarMetrics};
 use probe::ProbeMetrics;
 
 pub struct Part1;
+
+/// `[scales.<scale>.evaluation]` of a Part 1 suite.
+#[derive(Clone, Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// How the grammar models are measured; defaults apply when absent.
+    #[serde(default)]
+    pub grammar: GrammarEval,
+}
 
 /// What a Part 1 run measured.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -44,7 +53,7 @@ const KL_MARKS: [f64; 2] = [0.02, 0.0025];
 
 /// A manifest's learning curve.
 fn curve_of(manifest: &Manifest) -> Option<LearningCurve> {
-    super::measurements::<Measurements>(manifest).and_then(|m| m.curve)
+    Part1::metrics(manifest).and_then(|m| m.curve)
 }
 
 /// Probe sentences are held-out sentences from index `sentences + PROBE_OFFSET` on, clear of
@@ -53,49 +62,45 @@ const PROBE_OFFSET: u64 = 1 << 20;
 
 /// A manifest's probe metrics.
 fn probed(manifest: &Manifest) -> Option<ProbeMetrics> {
-    super::measurements::<Measurements>(manifest).and_then(|m| m.probe)
+    Part1::metrics(manifest).and_then(|m| m.probe)
 }
 
 /// A manifest's grammar metrics.
 fn measured(manifest: &Manifest) -> Option<GrammarMetrics> {
-    super::measurements::<Measurements>(manifest).map(|m| m.grammar)
+    Part1::metrics(manifest).map(|m| m.grammar)
 }
 
 impl Part for Part1 {
-    fn name(&self) -> &'static str {
-        "part1"
-    }
+    type Metrics = Measurements;
+    type Estimator = claims::Estimator;
+    type Evaluation = Evaluation;
+
+    const NAME: &'static str = "part1";
 
     /// 2: the fused CPU kernels (plm-kernels) round differently from burn's operations.
     /// 3: the measurements gained the valid-prefix length.
     /// 4: training threads flush subnormal floats to zero (the absolute-position model's peaky
     ///    attention produced them), which changes those runs' bits.
-    fn code_epoch(&self) -> u32 {
-        4
-    }
+    const CODE_EPOCH: u32 = 4;
+    const GENERATORS: &'static [&'static str] = &[CfgSpec::NAME];
 
-    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
-        super::check_claims::<claims::Estimator>(suite)?;
-        super::check_trained_datasets(suite, |d| match d {
-            DatasetSpec::Cfg(_) => Ok(()),
-            other => Err(format!(
-                "dataset `{}`: Part 1 measures models trained on grammars (cfg) only",
-                other.name()
-            )),
-        })
-    }
-
-    fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
-        let DatasetSpec::Cfg(spec) = &run.spec.dataset else {
+    fn measure(
+        &self,
+        run: &Run,
+        evaluation: &Self::Evaluation,
+        trained: &Trained,
+        progress: &ProgressBar,
+    ) -> Result<Measured<Self::Metrics>> {
+        let Some(spec) = CfgSpec::of(&run.spec.dataset) else {
             bail!("dataset `{}` is not a grammar", run.spec.dataset.name());
         };
-        let corpus = CfgCorpus::new(spec, run.spec.seed);
-        let settings = run.evaluation.grammar.clone().unwrap_or_default();
+        let corpus = CfgCorpus::new(&spec, run.spec.seed);
+        let settings = &evaluation.grammar;
         let context = run.spec.recipe.context;
         let (grammar, verifier_ms) = grammar::measure(
             &trained.model,
             &corpus,
-            &settings,
+            settings,
             context,
             run.spec.seed,
             progress,
@@ -124,39 +129,33 @@ impl Part for Part1 {
             curve: Some(curve),
         };
         Ok(Measured {
-            measurements: serde_json::to_value(measurements)?,
+            metrics: measurements,
             timings: [("verifier_ms".to_owned(), verifier_ms)].into(),
         })
     }
 
-    fn brief(&self, manifest: &Manifest) -> String {
-        match measured(manifest) {
-            Some(g) => format!(
-                "P {} accuracy {:.3} cut{} {:.3} valid prefix {} KL {:.4}",
-                manifest.parameters, g.accuracy, g.cut, g.cut_accuracy, g.median_valid_prefix, g.kl
-            ),
-            None => "no grammar measurements".into(),
-        }
+    fn brief(&self, manifest: &Manifest, m: &Self::Metrics) -> String {
+        let g = &m.grammar;
+        format!(
+            "P {} accuracy {:.3} cut{} {:.3} valid prefix {} KL {:.4}",
+            manifest.parameters, g.accuracy, g.cut, g.cut_accuracy, g.median_valid_prefix, g.kl
+        )
     }
 
-    fn columns(&self) -> &'static [&'static str] {
-        &[
-            "accuracy",
-            "cut accuracy",
-            "median valid prefix (tokens)",
-            "KL (nats/token)",
-            "entropy gen / grammar (bits)",
-            "mean length",
-            "unfinished",
-            "probe: ancestor accuracy by level, trained / control",
-            "tokens to KL 0.02 / 0.0025 (trend)",
-        ]
-    }
+    const COLUMNS: &'static [&'static str] = &[
+        "accuracy",
+        "cut accuracy",
+        "median valid prefix (tokens)",
+        "KL (nats/token)",
+        "entropy gen / grammar (bits)",
+        "mean length",
+        "unfinished",
+        "probe: ancestor accuracy by level, trained / control",
+        "tokens to KL 0.02 / 0.0025 (trend)",
+    ];
 
-    fn cells(&self, manifest: &Manifest) -> Vec<String> {
-        let Some(g) = measured(manifest) else {
-            return vec!["—".into(); self.columns().len()];
-        };
+    fn cells(&self, _manifest: &Manifest, m: &Self::Metrics) -> Vec<String> {
+        let g = &m.grammar;
         let number = |v: f64, digits: usize| format!("{v:.digits$}");
         vec![
             format!("{} ({} samples)", number(g.accuracy, 3), g.samples),
@@ -174,7 +173,7 @@ impl Part for Part1 {
                 number(g.expected_length, 1)
             ),
             g.unfinished.to_string(),
-            probed(manifest).map_or("—".into(), |p| {
+            m.probe.as_ref().map_or("—".into(), |p| {
                 let levels: Vec<String> = p
                     .ancestor
                     .iter()
@@ -183,7 +182,7 @@ impl Part for Part1 {
                     .collect();
                 levels.join(" · ")
             }),
-            curve_of(manifest).map_or("—".into(), |c| {
+            m.curve.as_ref().map_or("—".into(), |c| {
                 let reach = |kl: f64| {
                     c.tokens_to_reach(kl)
                         .map_or("—".into(), |t| format!("{t:.2e}"))
@@ -197,25 +196,16 @@ impl Part for Part1 {
         figures::all(manifests)
     }
 
-    fn method(&self) -> &'static str {
-        "Part 1 (arXiv:2305.13673), §2.3. Accuracy: share of sentences sampled from <bos> at the \
+    const METHOD: &'static str = "Part 1 (arXiv:2305.13673), §2.3. Accuracy: share of sentences sampled from <bos> at the \
          suite's temperature that the grammar accepts (whole sentence). Cut accuracy: the same, \
          continuing the first c tokens of held-out sentences. KL(p* ‖ q): exact next-token \
          distribution over {EOS, terminals} against the model's, both smoothed with ε = 1e-5, \
          averaged over every position of held-out sentences. Entropy: mean −log₂ q over the \
          model's own samples against the grammar's exact sentence entropy. Valid prefix: the longest \
          prefix of a generation from <bos> that some sentence of the grammar starts with (median \
-         over generations)."
-    }
+         over generations).";
 
-    fn estimators_schema(&self) -> schemars::Schema {
-        schemars::schema_for!(claims::Estimator)
-    }
-
-    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> Estimate {
-        match super::estimator::<claims::Estimator>(claim) {
-            Ok(estimator) => claims::estimate(&estimator, runs),
-            Err(e) => Estimate::none(format!("unusable claim: {e}")),
-        }
+    fn estimate(&self, estimator: &claims::Estimator, runs: &[&Manifest]) -> Estimate {
+        claims::estimate(estimator, runs)
     }
 }

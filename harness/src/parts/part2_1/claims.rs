@@ -4,8 +4,10 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::Part21;
+use super::solutions::{DataChecks, best_accuracy};
 use crate::parts::Estimate;
-use crate::parts::igsm_solutions::{DataChecks, best_accuracy, measured};
+use crate::parts::Part;
 use crate::run::Manifest;
 
 /// `estimator = "..."` in a Part 2.1 claim, with its settings.
@@ -32,7 +34,7 @@ pub enum Estimator {
 /// The generator checks of the first run that has them.
 fn data_checks(runs: &[&Manifest]) -> Option<(DataChecks, String)> {
     runs.iter()
-        .find_map(|m| Some((measured(m)?.data?, m.label())))
+        .find_map(|m| Some((Part21::metrics(m)?.data?, m.label())))
 }
 
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
@@ -45,7 +47,7 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         },
         Estimator::Redundancy => {
             let best = best_accuracy(runs, None, |_| true);
-            match best.and_then(|(_, _, m)| Some((measured(m)?.redundancy()?, m))) {
+            match best.and_then(|(_, _, m)| Some((Part21::metrics(m)?.redundancy()?, m))) {
                 Some((redundancy, m)) => Estimate::of(redundancy, m.label()),
                 None => Estimate::none("no correct solution to count redundancy in"),
             }

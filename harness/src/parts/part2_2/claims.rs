@@ -6,7 +6,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::parts::Estimate;
-use crate::parts::igsm_solutions::{Measurements, best_accuracy, measured};
+use crate::parts::Part;
+use crate::parts::part2_1::Part21;
+use crate::parts::part2_1::solutions::{Measurements, best_accuracy};
 use crate::run::Manifest;
 
 /// `estimator = "..."` in a Part 2.2 claim, with its settings.
@@ -60,7 +62,7 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
         },
         Estimator::RetriesPerProblem => match best(true, None) {
             Some((_, _, m)) => {
-                let x = measured(m).expect("measured");
+                let x = Part21::metrics(m).expect("measured");
                 Estimate::of(x.retries_per_problem(), m.label())
             }
             None => Estimate::none("no run with retry data"),
@@ -106,6 +108,6 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
 /// The measurements of the runs trained on retry data (which all read the same data checks).
 fn with_retry_data<'a>(runs: &'a [&Manifest]) -> impl Iterator<Item = Measurements> + 'a {
     runs.iter()
-        .filter_map(|m| measured(m))
+        .filter_map(|m| Part21::metrics(m))
         .filter(|x| x.retry_rate > 0.0)
 }

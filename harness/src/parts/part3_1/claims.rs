@@ -3,11 +3,16 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::measured;
+use super::Part31;
+use crate::data::Generator;
+use crate::data::bios::BiosSpec;
+use crate::data::mixed::BiosMixedSpec;
+use crate::data::qa::Split;
 use crate::parts::Estimate;
+use crate::parts::Part;
 use crate::parts::bios_answers::{Halves, best_on_test};
 use crate::run::Manifest;
-use crate::spec::{DatasetSpec, Split};
+use crate::spec::Dataset;
 
 /// `estimator = "..."` in a Part 3.1 claim, with its settings. Runs are picked by how they
 /// trained, never by dataset names (which differ between scales): mixed training, or
@@ -50,8 +55,8 @@ pub enum Attribute {
 }
 
 /// Whether `dataset` is biographies with `augmentation`.
-fn biographies_with(dataset: &DatasetSpec, augmentation: &str) -> bool {
-    matches!(dataset, DatasetSpec::Bios(b) if b.augmentation == augmentation)
+fn biographies_with(dataset: &Dataset, augmentation: &str) -> bool {
+    BiosSpec::of(dataset).is_some_and(|b| b.augmentation == augmentation)
 }
 
 /// The best P-probe reading at (`position`, `attribute`) among the runs pretrained with
@@ -65,7 +70,7 @@ fn best_probe<'a>(
     runs.iter()
         .filter(|m| biographies_with(&m.spec.dataset, augmentation))
         .filter_map(|m| {
-            let probe = measured(m)?.probe?;
+            let probe = Part31::metrics(m)?.probe?;
             Some((*probe.trained.get(position)?.get(attribute as usize)?, *m))
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -75,7 +80,7 @@ fn best_probe<'a>(
 /// with an augmentation.
 fn best_qa<'a>(runs: &[&'a Manifest], pretrained_on: Option<&str>) -> Option<Halves<'a>> {
     best_on_test(runs, |m| match pretrained_on {
-        None => matches!(m.spec.dataset, DatasetSpec::BiosMixed(_)),
+        None => m.spec.dataset.generator == BiosMixedSpec::NAME,
         Some(augmentation) => m
             .spec
             .from

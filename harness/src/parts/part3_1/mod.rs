@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use super::bios_answers::{Answered, SIX, biography_recall, bos_and_pad, questions};
 use super::{Estimate, Measured, Part};
-use crate::data::DocSource;
-use crate::data::bios::Bios;
+use crate::data::bios::{Bios, BiosSpec};
+use crate::data::mixed::BiosMixedSpec;
 use crate::data::pools::ATTRIBUTES;
+use crate::data::qa::BiosQaSpec;
+use crate::data::{DocSource, Generator};
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
-use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
 
 /// What a Part 3.1 run measured: the answers (QA on both halves for mixed training and QA
@@ -32,36 +33,29 @@ pub struct Measurements {
     pub probe: Option<probe::ProbeCurves>,
 }
 
-fn measured(manifest: &Manifest) -> Option<Measurements> {
-    super::measurements::<Measurements>(manifest)
-}
-
 /// The attribute Result 4 is read on (the paper's Fig. 5: the company name).
 const EMPLOYER: usize = 4;
 
 pub struct Part31;
 
 impl Part for Part31 {
-    fn name(&self) -> &'static str {
-        "part3.1"
-    }
+    type Metrics = Measurements;
+    type Estimator = claims::Estimator;
+    type Evaluation = super::NoSettings;
 
-    fn code_epoch(&self) -> u32 {
-        2
-    }
+    const NAME: &'static str = "part3.1";
 
-    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
-        super::check_claims::<claims::Estimator>(suite)?;
-        super::check_trained_datasets(suite, |d| match d {
-            DatasetSpec::BiosMixed(_) | DatasetSpec::Bios(_) | DatasetSpec::BiosQa(_) => Ok(()),
-            other => Err(format!(
-                "dataset `{}`: Part 3.1 trains on `bios`, `bios-qa` and `bios-mixed`",
-                other.name()
-            )),
-        })
-    }
+    const CODE_EPOCH: u32 = 2;
+    const GENERATORS: &'static [&'static str] =
+        &[BiosSpec::NAME, BiosQaSpec::NAME, BiosMixedSpec::NAME];
 
-    fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
+    fn measure(
+        &self,
+        run: &Run,
+        _evaluation: &Self::Evaluation,
+        trained: &Trained,
+        progress: &ProgressBar,
+    ) -> Result<Measured<Self::Metrics>> {
         let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
         let qa = |people, pools| Measurements {
             answered: Answered::on_both_halves(
@@ -70,58 +64,49 @@ impl Part for Part31 {
             ),
             probe: None,
         };
-        let measurements = match &run.spec.dataset {
-            DatasetSpec::BiosMixed(spec) => qa(spec.people, spec.pools),
-            DatasetSpec::BiosQa(spec) => qa(spec.people, spec.pools),
-            DatasetSpec::Bios(spec) => {
-                progress.set_length(2);
-                let source = Bios::new(spec, seed);
-                let recall = biography_recall(&source, model, context);
-                progress.inc(1);
-                let control = control_model(run, source.vocab().len(), &model.device());
-                let (bos, pad) = bos_and_pad();
-                let probe = probe::measure(model, &control, &source, seed, bos, pad);
-                progress.inc(1);
-                Measurements {
-                    answered: Answered {
-                        biographies: Some(recall),
-                        ..Answered::default()
-                    },
-                    probe: Some(probe),
-                }
+        let dataset = &run.spec.dataset;
+        let measurements = if let Some(spec) = BiosMixedSpec::of(dataset) {
+            qa(spec.people, spec.pools)
+        } else if let Some(spec) = BiosQaSpec::of(dataset) {
+            qa(spec.people, spec.pools)
+        } else if let Some(spec) = BiosSpec::of(dataset) {
+            progress.set_length(2);
+            let source = Bios::new(&spec, seed);
+            let recall = biography_recall(&source, model, context);
+            progress.inc(1);
+            let control = control_model(run, source.vocab().len(), &model.device());
+            let (bos, pad) = bos_and_pad();
+            let probe = probe::measure(model, &control, &source, seed, bos, pad);
+            progress.inc(1);
+            Measurements {
+                answered: Answered {
+                    biographies: Some(recall),
+                    ..Answered::default()
+                },
+                probe: Some(probe),
             }
-            other => bail!("dataset `{}` is not a bioS dataset", other.name()),
+        } else {
+            bail!("dataset `{}` is not a bioS dataset", dataset.name);
         };
-        Ok(Measured {
-            measurements: serde_json::to_value(measurements)?,
-            timings: Default::default(),
-        })
+        Ok(Measured::untimed(measurements))
     }
 
-    fn brief(&self, manifest: &Manifest) -> String {
-        match measured(manifest) {
-            Some(m) => format!("P {} {}", manifest.parameters, m.answered.brief()),
-            None => "no Part 3.1 measurements".into(),
-        }
+    fn brief(&self, manifest: &Manifest, m: &Self::Metrics) -> String {
+        format!("P {} {}", manifest.parameters, m.answered.brief())
     }
 
-    fn columns(&self) -> &'static [&'static str] {
-        &[
-            "started from",
-            "train QA",
-            "test QA (out of distribution)",
-            "test QA by attribute",
-            "biography values recalled",
-            "P-probe before the first value, trained / control",
-            "P-probe on the employer, by position",
-            "Q-probe from the name alone, trained / control",
-        ]
-    }
+    const COLUMNS: &'static [&'static str] = &[
+        "started from",
+        "train QA",
+        "test QA (out of distribution)",
+        "test QA by attribute",
+        "biography values recalled",
+        "P-probe before the first value, trained / control",
+        "P-probe on the employer, by position",
+        "Q-probe from the name alone, trained / control",
+    ];
 
-    fn cells(&self, manifest: &Manifest) -> Vec<String> {
-        let Some(m) = measured(manifest) else {
-            return vec!["—".into(); self.columns().len()];
-        };
+    fn cells(&self, manifest: &Manifest, m: &Self::Metrics) -> Vec<String> {
         let started_from = manifest
             .spec
             .from
@@ -152,7 +137,7 @@ impl Part for Part31 {
         let mut points = Vec::new();
         let mut control = None;
         for manifest in manifests {
-            let Some(probe) = measured(manifest).and_then(|m| m.probe) else {
+            let Some(probe) = Part31::metrics(manifest).and_then(|m| m.probe) else {
                 continue;
             };
             let curve = |rows: &[Vec<f64>]| {
@@ -177,8 +162,7 @@ impl Part for Part31 {
         }]
     }
 
-    fn method(&self) -> &'static str {
-        "Part 3.1 (arXiv:2309.14316), §4–6. Mixed training: every person's biography and the \
+    const METHOD: &'static str = "Part 3.1 (arXiv:2309.14316), §4–6. Mixed training: every person's biography and the \
          six questions about the people of the train half, from scratch, each window all \
          biographies or all questions. Pretrain, then finetune: biographies only (single: one \
          fixed biography per person; multi5+permute: five wordings, sentences shuffled), then the \
@@ -190,18 +174,10 @@ impl Part for Part31 {
          untrained control of the same shape): a linear map fitted in closed form on the train \
          half's hidden states, scored on the test half's; the P-probe reads the last layer right \
          before each attribute value of a person's first biography, the Q-probe at the last \
-         token of the name alone."
-    }
+         token of the name alone.";
 
-    fn estimators_schema(&self) -> schemars::Schema {
-        schemars::schema_for!(claims::Estimator)
-    }
-
-    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> Estimate {
-        match super::estimator::<claims::Estimator>(claim) {
-            Ok(estimator) => claims::estimate(&estimator, runs),
-            Err(e) => Estimate::none(format!("unusable claim: {e}")),
-        }
+    fn estimate(&self, estimator: &claims::Estimator, runs: &[&Manifest]) -> Estimate {
+        claims::estimate(estimator, runs)
     }
 }
 

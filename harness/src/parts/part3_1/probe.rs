@@ -274,8 +274,8 @@ impl Classes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::bios::BiosSpec;
     use crate::data::bios::{Bios, lexicon};
-    use crate::spec::BiosSpec;
 
     /// Each read position holds the token just before its value and the next input token is
     /// the value's first; reads follow the text's order, cover the six attributes once, and the
@@ -285,12 +285,10 @@ mod tests {
         let bos = lexicon().vocab.eos();
         for augmentation in ["single", "multi5+permute"] {
             let spec = BiosSpec {
-                name: "probe".into(),
                 people: 40,
                 pools: None,
                 augmentation: augmentation.into(),
                 entries: None,
-                sha256: None,
             };
             let source = Bios::new(&spec, 3);
             let mut doc = Doc::default();

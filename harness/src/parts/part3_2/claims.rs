@@ -4,10 +4,12 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::data::Generator;
+use crate::data::bios_tasks::{BiosTaskSpec, Task};
+use crate::data::qa::{BiosQaSpec, Split};
 use crate::parts::Estimate;
 use crate::parts::bios_answers::best_on_test;
 use crate::run::Manifest;
-use crate::spec::{DatasetSpec, Split, Task};
 
 /// `estimator = "..."` in a Part 3.2 claim, with its settings.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -33,7 +35,7 @@ pub enum Estimator {
 }
 
 fn on_task(task: Task, hints: bool) -> impl Fn(&Manifest) -> bool {
-    move |m| matches!(&m.spec.dataset, DatasetSpec::BiosTask(t) if t.task == task && t.hints == hints)
+    move |m| BiosTaskSpec::of(&m.spec.dataset).is_some_and(|t| t.task == task && t.hints == hints)
 }
 
 pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
@@ -59,7 +61,7 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
             }
         }
         Estimator::RetrievalAccuracy { attribute, split } => {
-            match best_on_test(runs, |m| matches!(m.spec.dataset, DatasetSpec::BiosQa(_))) {
+            match best_on_test(runs, |m| m.spec.dataset.generator == BiosQaSpec::NAME) {
                 Some(best) => match attribute {
                     None => Estimate::of(best.of(split).mean(), best.run.label()),
                     Some(a) if a < best.train.correct.len() => {

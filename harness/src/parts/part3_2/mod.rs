@@ -13,47 +13,42 @@ use indicatif::ProgressBar;
 
 use super::bios_answers::{Answered, Asked, SIX, biography_recall, questions};
 use super::{Estimate, Measured, Part};
-use crate::data::bios::Bios;
-use crate::data::tasks::BiosTasks;
+use crate::data::Generator;
+use crate::data::bios::{Bios, BiosSpec};
+use crate::data::bios_tasks::{BiosTaskSpec, BiosTasks};
+use crate::data::qa::BiosQaSpec;
 use crate::figure::Figure;
 use crate::run::{Manifest, Run};
-use crate::spec::{BiosTaskSpec, Claim, DatasetSpec, Invalid, Suite};
 use crate::train::Trained;
 
 /// What a Part 3.2 run measured: each task's (or the six questions') answers on both halves,
 /// or a pretraining's recall of its biographies.
 pub type Measurements = Answered;
 
-fn measured(manifest: &Manifest) -> Option<Measurements> {
-    super::measurements::<Measurements>(manifest)
-}
-
 pub struct Part32;
 
 impl Part for Part32 {
-    fn name(&self) -> &'static str {
-        "part3.2"
-    }
+    type Metrics = Measurements;
+    type Estimator = claims::Estimator;
+    type Evaluation = super::NoSettings;
 
-    fn code_epoch(&self) -> u32 {
-        1
-    }
+    const NAME: &'static str = "part3.2";
 
-    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
-        super::check_claims::<claims::Estimator>(suite)?;
-        super::check_trained_datasets(suite, |d| match d {
-            DatasetSpec::Bios(_) | DatasetSpec::BiosQa(_) | DatasetSpec::BiosTask(_) => Ok(()),
-            other => Err(format!(
-                "dataset `{}`: Part 3.2 trains on `bios`, `bios-qa` and `bios-task`",
-                other.name()
-            )),
-        })
-    }
+    const CODE_EPOCH: u32 = 1;
+    const GENERATORS: &'static [&'static str] =
+        &[BiosSpec::NAME, BiosQaSpec::NAME, BiosTaskSpec::NAME];
 
-    fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
+    fn measure(
+        &self,
+        run: &Run,
+        _evaluation: &Self::Evaluation,
+        trained: &Trained,
+        progress: &ProgressBar,
+    ) -> Result<Measured<Self::Metrics>> {
         let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
-        let measurements = match &run.spec.dataset {
-            DatasetSpec::BiosTask(spec) => Answered::on_both_halves(
+        let dataset = &run.spec.dataset;
+        let measurements = if let Some(spec) = BiosTaskSpec::of(dataset) {
+            Answered::on_both_halves(
                 |split| {
                     let asked = BiosTaskSpec {
                         split,
@@ -62,53 +57,49 @@ impl Part for Part32 {
                     Asked::from_answers(&BiosTasks::new(&asked, seed)).score(model, context, 1)
                 },
                 progress,
-            ),
-            DatasetSpec::BiosQa(spec) => Answered::on_both_halves(
+            )
+        } else if let Some(spec) = BiosQaSpec::of(dataset) {
+            Answered::on_both_halves(
                 |split| questions(spec.people, spec.pools, split, seed).score(model, context, SIX),
                 progress,
-            ),
-            DatasetSpec::Bios(spec) => Answered {
-                biographies: Some(biography_recall(&Bios::new(spec, seed), model, context)),
+            )
+        } else if let Some(spec) = BiosSpec::of(dataset) {
+            Answered {
+                biographies: Some(biography_recall(&Bios::new(&spec, seed), model, context)),
                 ..Answered::default()
-            },
-            other => bail!("dataset `{}` is not a bioS dataset", other.name()),
-        };
-        Ok(Measured {
-            measurements: serde_json::to_value(measurements)?,
-            timings: Default::default(),
-        })
-    }
-
-    fn brief(&self, manifest: &Manifest) -> String {
-        measured(manifest).map_or("no Part 3.2 measurements".into(), |m| m.brief())
-    }
-
-    fn columns(&self) -> &'static [&'static str] {
-        &[
-            "task",
-            "train accuracy",
-            "test accuracy",
-            "test by attribute (forward retrieval)",
-            "biography values recalled",
-        ]
-    }
-
-    fn cells(&self, manifest: &Manifest) -> Vec<String> {
-        let Some(m) = measured(manifest) else {
-            return vec!["—".into(); self.columns().len()];
-        };
-        let task = match &manifest.spec.dataset {
-            DatasetSpec::BiosTask(t) => {
-                let name = serde_json::to_value(t.task)
-                    .map_or(String::new(), |v| v.as_str().unwrap_or_default().to_owned());
-                if t.hints {
-                    format!("{name}, with hints")
-                } else {
-                    name
-                }
             }
-            DatasetSpec::BiosQa(_) => "forward retrieval (six questions)".into(),
-            _ => "pretraining".into(),
+        } else {
+            bail!("dataset `{}` is not a bioS dataset", dataset.name);
+        };
+        Ok(Measured::untimed(measurements))
+    }
+
+    fn brief(&self, _manifest: &Manifest, m: &Self::Metrics) -> String {
+        m.brief()
+    }
+
+    const COLUMNS: &'static [&'static str] = &[
+        "task",
+        "train accuracy",
+        "test accuracy",
+        "test by attribute (forward retrieval)",
+        "biography values recalled",
+    ];
+
+    fn cells(&self, manifest: &Manifest, m: &Self::Metrics) -> Vec<String> {
+        let dataset = &manifest.spec.dataset;
+        let task = if let Some(t) = BiosTaskSpec::of(dataset) {
+            let name = serde_json::to_value(t.task)
+                .map_or(String::new(), |v| v.as_str().unwrap_or_default().to_owned());
+            if t.hints {
+                format!("{name}, with hints")
+            } else {
+                name
+            }
+        } else if dataset.generator == BiosQaSpec::NAME {
+            "forward retrieval (six questions)".into()
+        } else {
+            "pretraining".into()
         };
         std::iter::once(task).chain(m.cells()).collect()
     }
@@ -117,8 +108,7 @@ impl Part for Part32 {
         Vec::new()
     }
 
-    fn method(&self) -> &'static str {
-        "Part 3.2 (arXiv:2309.14402), §3–§6. A model pretrained on bioS biographies of every \
+    const METHOD: &'static str = "Part 3.2 (arXiv:2309.14402), §3–§6. A model pretrained on bioS biographies of every \
          person is finetuned on one task's questions about the train half of the people and asked \
          the same questions about the test half: the birth year alone, whether the birth month is \
          even, whether one person was born in an earlier month than another, and whose birth \
@@ -126,17 +116,9 @@ impl Part for Part32 {
          from (`October; Yes`), the paper's chain of thought; the whole answer, hint included, must \
          come out. Forward retrieval is the six Part 3.1 questions finetuned the same way. An \
          answer counts when every token of it is the model's most likely token given the true \
-         text before it (greedy decoding's verdict)."
-    }
+         text before it (greedy decoding's verdict).";
 
-    fn estimators_schema(&self) -> schemars::Schema {
-        schemars::schema_for!(claims::Estimator)
-    }
-
-    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> Estimate {
-        match super::estimator::<claims::Estimator>(claim) {
-            Ok(estimator) => claims::estimate(&estimator, runs),
-            Err(e) => Estimate::none(format!("unusable claim: {e}")),
-        }
+    fn estimate(&self, estimator: &claims::Estimator, runs: &[&Manifest]) -> Estimate {
+        claims::estimate(estimator, runs)
     }
 }

@@ -11,8 +11,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::law::{self, LawPoint};
-use super::{Measurements, measured};
+use super::{Measurements, Part33};
 use crate::parts::Estimate;
+use crate::parts::Part;
 use crate::run::Manifest;
 use crate::spec::Mlp;
 
@@ -109,7 +110,7 @@ impl Config<'_> {
 pub(super) fn configurations<'a>(runs: &[&'a Manifest]) -> Vec<Config<'a>> {
     let mut grouped: BTreeMap<(&str, &str, &str), Config<'a>> = BTreeMap::new();
     for manifest in runs.iter().copied() {
-        if let Some(measurements) = measured(manifest) {
+        if let Some(measurements) = Part33::metrics(manifest) {
             let key = (
                 manifest.spec.dataset.name(),
                 manifest.model_name.as_str(),
@@ -308,15 +309,16 @@ pub fn estimate(estimator: &Estimator, runs: &[&Manifest]) -> Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Generator;
+    use crate::data::biod::BiodSpec;
     use crate::parts::part3_3::Capacity;
     use crate::parts::part3_3::Quantized;
     use crate::parts::part3_3::capacity::{BitTerms, Knowledge, Losses};
-    use crate::spec::{BiodSpec, DatasetSpec, ModelConfig, Scale, TrainSpec};
+    use crate::spec::{ModelConfig, Scale, TrainSpec};
 
     /// A finished run on a bioD dataset of 100 people with the given measurements.
     fn run(model: &str, replica: u32, parameters: u64, bits: f64, int4_bits: f64) -> Manifest {
-        let dataset = DatasetSpec::Biod(BiodSpec {
-            name: "biod".into(),
+        let dataset = BiodSpec {
             people: 100,
             attributes: 4,
             chunks: 4,
@@ -325,8 +327,8 @@ mod tests {
             alphabet: 32,
             name_pools: [16, 16, 16],
             entries: 1,
-            sha256: None,
-        });
+        }
+        .dataset("biod");
         let mut config = ModelConfig::gpt2(2, 2, 16);
         if model.starts_with("llama") {
             config.mlp = Mlp::GatedSilu;
@@ -386,6 +388,7 @@ mod tests {
             },
             evaluation: Default::default(),
             data_sha256: None,
+            engine_epoch: 1,
             code_epoch: 2,
             code_revision: "test".into(),
             device: "test".into(),

@@ -13,10 +13,12 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::{Estimate, Measured, Part};
-use crate::data::{self, names::name_space, pools};
+use crate::data::biod::BiodSpec;
+use crate::data::bios::BiosSpec;
+use crate::data::{self, Generator, names::name_space, pools};
 use crate::figure::Figure;
 use crate::run::{Manifest, Run};
-use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
+use crate::spec::Dataset;
 use crate::train::Trained;
 use capacity::{BitTerms, Knowledge, Losses, ValueSpans};
 
@@ -80,59 +82,54 @@ fn bits_cell(bits: f64) -> String {
     }
 }
 
-/// A manifest's Part 3.3 measurements.
-fn measured(manifest: &Manifest) -> Option<Measurements> {
-    super::measurements(manifest)
-}
-
 /// The knowledge sizes of a dataset for the capacity formula, and which spans p2/p3 read.
-fn knowledge(dataset: &DatasetSpec) -> Result<(Knowledge, ValueSpans), String> {
-    match dataset {
-        DatasetSpec::Bios(s) => {
-            let p = pools::pools();
-            let knowledge = Knowledge::Bios {
-                n: s.people as f64,
-                n0: name_space(p.name_pool_sizes()),
-                s0: p.attribute_space(),
-            };
-            Ok((knowledge, capacity::bios_spans()))
-        }
-        DatasetSpec::Biod(s) => {
-            let f = f64::from;
-            let knowledge = Knowledge::Biod {
-                n: s.people as f64,
-                n0: name_space(s.name_pools),
-                k: f(s.attributes),
-                c: f(s.chunks),
-                d: f(s.diversity),
-                l: f(s.length),
-                t: f(s.alphabet),
-            };
-            Ok((knowledge, capacity::biod_spans(s.length as usize)))
-        }
-        other => Err(format!(
-            "dataset `{}`: Part 3.3 measures capacity on biographies (bios, biod) only",
-            other.name()
-        )),
+fn knowledge(dataset: &Dataset) -> Result<(Knowledge, ValueSpans), String> {
+    if let Some(s) = BiosSpec::of(dataset) {
+        let p = pools::pools();
+        let knowledge = Knowledge::Bios {
+            n: s.people as f64,
+            n0: name_space(p.name_pool_sizes()),
+            s0: p.attribute_space(),
+        };
+        Ok((knowledge, capacity::bios_spans()))
+    } else if let Some(s) = BiodSpec::of(dataset) {
+        let f = f64::from;
+        let knowledge = Knowledge::Biod {
+            n: s.people as f64,
+            n0: name_space(s.name_pools),
+            k: f(s.attributes),
+            c: f(s.chunks),
+            d: f(s.diversity),
+            l: f(s.length),
+            t: f(s.alphabet),
+        };
+        Ok((knowledge, capacity::biod_spans(s.length as usize)))
+    } else {
+        Err(format!(
+            "dataset `{}` comes from `{}`; Part 3.3 measures capacity on bios and biod only",
+            dataset.name, dataset.generator
+        ))
     }
 }
 
 impl Part for Part33 {
-    fn name(&self) -> &'static str {
-        "part3.3"
-    }
+    type Metrics = Measurements;
+    type Estimator = claims::Estimator;
+    type Evaluation = super::NoSettings;
+
+    const NAME: &'static str = "part3.3";
 
     /// 4: the fused CPU kernels (plm-kernels) round differently from burn's operations.
-    fn code_epoch(&self) -> u32 {
-        5
-    }
+    const CODE_EPOCH: u32 = 5;
+    const GENERATORS: &'static [&'static str] = &[BiosSpec::NAME, BiodSpec::NAME];
 
-    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
-        super::check_claims::<claims::Estimator>(suite)?;
-        super::check_trained_datasets(suite, |d| knowledge(d).map(|_| ()))
-    }
-
-    fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
+    fn measure(
+        &self,
+        run: &Run,
+        _evaluation: &Self::Evaluation,
+        trained: &Trained,
+        progress: &ProgressBar,
+    ) -> Result<Measured<Self::Metrics>> {
         let (knowledge, spans) = match knowledge(&run.spec.dataset) {
             Ok(found) => found,
             Err(message) => bail!(message),
@@ -172,47 +169,37 @@ impl Part for Part33 {
                 bits: knowledge.bits(&losses),
             })
             .collect();
-        Ok(Measured {
-            measurements: serde_json::to_value(Measurements {
-                capacity,
-                quantized,
-            })?,
-            timings: Default::default(),
-        })
+        Ok(Measured::untimed(Measurements {
+            capacity,
+            quantized,
+        }))
     }
 
-    fn brief(&self, manifest: &Manifest) -> String {
-        match measured(manifest) {
-            Some(Measurements { capacity: c, .. }) => format!(
-                "P {} bits {} R {:.3} (R^max {:.3})",
-                c.parameters,
-                bits_cell(c.bits),
-                c.ratio,
-                c.max_ratio
-            ),
-            None => "no capacity measurements".into(),
-        }
+    fn brief(&self, _manifest: &Manifest, m: &Self::Metrics) -> String {
+        let c = &m.capacity;
+        format!(
+            "P {} bits {} R {:.3} (R^max {:.3})",
+            c.parameters,
+            bits_cell(c.bits),
+            c.ratio,
+            c.max_ratio
+        )
     }
 
-    fn columns(&self) -> &'static [&'static str] {
-        &[
-            "N",
-            "name bits",
-            "value bits",
-            "diversity bits",
-            "bits",
-            "R",
-            "R<sup>max</sup>",
-            "stored",
-            "int8 R",
-            "int4 R",
-        ]
-    }
+    const COLUMNS: &'static [&'static str] = &[
+        "N",
+        "name bits",
+        "value bits",
+        "diversity bits",
+        "bits",
+        "R",
+        "R<sup>max</sup>",
+        "stored",
+        "int8 R",
+        "int4 R",
+    ];
 
-    fn cells(&self, manifest: &Manifest) -> Vec<String> {
-        let Some(m) = measured(manifest) else {
-            return vec!["—".into(); self.columns().len()];
-        };
+    fn cells(&self, _manifest: &Manifest, m: &Self::Metrics) -> Vec<String> {
         let c = &m.capacity;
         // `+ 0.0` turns a rounded −0 into 0.
         let number = |v: f64, digits: usize| {
@@ -248,33 +235,26 @@ impl Part for Part33 {
         figures::figures(manifests)
     }
 
-    fn method(&self) -> &'static str {
-        "R = bits / P with P counting only embedding rows of tokens that occur in the data \
+    const METHOD: &'static str = "R = bits / P with P counting only embedding rows of tokens that occur in the data \
          (Part 3.3, arXiv:2404.05405, App. A); bits from the exact formula of its §3–4 \
          (Definitions 3.1, 4.1), split into its name, value and diversity terms (its Fig. 13). \
          Bits are a lower bound on the knowledge stored: a negative total says nothing and is \
          shown as vacuous. The law bits = min(B_max(N), α·P) is fitted by least squares on log \
          bits over each model at its best recipe, with a bootstrap interval over runs. \
          Quantized columns: weights rounded per output channel to 8 or 4 bits, then measured \
-         again (its Result 8 uses GPTQ)."
-    }
+         again (its Result 8 uses GPTQ).";
 
-    fn estimators_schema(&self) -> schemars::Schema {
-        schemars::schema_for!(claims::Estimator)
-    }
-
-    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> Estimate {
-        match super::estimator::<claims::Estimator>(claim) {
-            Ok(estimator) => claims::estimate(&estimator, runs),
-            Err(e) => Estimate::none(format!("unusable claim: {e}")),
-        }
+    fn estimate(&self, estimator: &claims::Estimator, runs: &[&Manifest]) -> Estimate {
+        claims::estimate(estimator, runs)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::data;
-    use crate::spec::{DatasetSpec, Scale, Suite};
+    use crate::data::Generator;
+    use crate::data::biod::BiodSpec;
+    use crate::spec::{Scale, Suite};
     use crate::train::packing::schedule;
 
     /// The bioD sweeps of the smoke and cpu scales train one person per window (context =
@@ -292,7 +272,7 @@ mod tests {
                     .iter()
                     .find(|d| d.name() == sweep.dataset)
                     .unwrap();
-                let DatasetSpec::Biod(biod) = dataset else {
+                let Some(biod) = BiodSpec::of(dataset) else {
                     continue;
                 };
                 let source = data::build(dataset, suite.seed);
@@ -307,7 +287,7 @@ mod tests {
                         1,
                     )
                     .unwrap();
-                    assert_eq!(plan.windows, biod.people as u64, "{}", biod.name);
+                    assert_eq!(plan.windows, biod.people as u64, "{}", dataset.name);
                 }
             }
         }

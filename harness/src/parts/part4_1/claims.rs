@@ -5,8 +5,9 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::measured;
+use super::Part41;
 use crate::parts::Estimate;
+use crate::parts::Part;
 use crate::run::Manifest;
 use crate::spec::Position;
 
@@ -38,7 +39,7 @@ fn best<'a>(
     runs.iter()
         .filter(|m| keep(m))
         .filter_map(|m| {
-            let x = measured(m).filter(|x| x.task == task)?;
+            let x = Part41::metrics(m).filter(|x| x.task == task)?;
             Some((x.accuracy.last()?.accuracy(), *m))
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use super::answers::{Question, answered};
 use super::{Estimate, Measured, Part};
-use crate::data::copy::Copy;
-use crate::data::depo::Depo;
-use crate::data::mano::Mano;
-use crate::data::{Doc, DocSource, Vocab};
+use crate::data::copy::{Copy, CopySpec};
+use crate::data::depo::{Depo, DepoSpec};
+use crate::data::mano::{Mano, ManoSpec};
+use crate::data::{Doc, DocSource, Generator, Vocab};
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
-use crate::spec::{Claim, DatasetSpec, Invalid, Suite};
+use crate::spec::Dataset;
 use crate::train::Trained;
 
 pub struct Part41;
@@ -46,24 +46,20 @@ pub struct Measurements {
     pub accuracy: Vec<Point>,
 }
 
-fn measured(manifest: &Manifest) -> Option<Measurements> {
-    super::measurements::<Measurements>(manifest)
-}
-
 /// Evaluation documents per difficulty: enough that an accuracy near Mano's chance level
 /// (1/23) has a standard error of about 0.01 (a copy or Mano document asks one question, a Depo
 /// document up to ten).
 const EVAL_DOCS: u64 = 500;
 
 /// A task's evaluation: its name, its vocabulary and its questions at each difficulty.
-struct Evaluation {
+struct TaskEvaluation {
     task: &'static str,
     vocab: Vocab,
     levels: Vec<(usize, Vec<Question>)>,
 }
 
 /// The evaluation of the task `dataset` generates (`None` for another part's data).
-fn evaluation(dataset: &DatasetSpec, seed: u64) -> Option<Evaluation> {
+fn task_evaluation(dataset: &Dataset, seed: u64) -> Option<TaskEvaluation> {
     let mut doc = Doc::default();
     let mut questions = |make: &mut dyn FnMut(u64, &mut Doc) -> Vec<std::ops::Range<usize>>| {
         (0..EVAL_DOCS)
@@ -76,96 +72,89 @@ fn evaluation(dataset: &DatasetSpec, seed: u64) -> Option<Evaluation> {
             })
             .collect::<Vec<_>>()
     };
-    match dataset {
-        DatasetSpec::Depo(spec) => {
-            let depo = Depo::new(spec, seed);
-            // The longest cycle, every hop count: the paper evaluates at n = N.
-            let levels = (1..=spec.max_hops)
-                .map(|k| {
-                    let qs = questions(&mut |i, doc| {
-                        depo.probe(i, spec.max_nodes, k, doc)
-                            .into_iter()
-                            .map(|q| q.answer)
-                            .collect()
-                    });
-                    (k, qs)
-                })
-                .collect();
-            Some(Evaluation {
-                task: "depo",
-                vocab: depo.vocab().clone(),
-                levels,
+    let name = &dataset.name;
+    if let Some(spec) = DepoSpec::of(dataset) {
+        let depo = Depo::new(&spec, name, seed);
+        // The longest cycle, every hop count: the paper evaluates at n = N.
+        let levels = (1..=spec.max_hops)
+            .map(|k| {
+                let qs = questions(&mut |i, doc| {
+                    depo.probe(i, spec.max_nodes, k, doc)
+                        .into_iter()
+                        .map(|q| q.answer)
+                        .collect()
+                });
+                (k, qs)
             })
-        }
-        DatasetSpec::Mano(spec) => {
-            let mano = Mano::new(spec, seed);
-            let levels = (1..=spec.max_operators)
-                .map(|l| {
-                    let qs = questions(&mut |i, doc| {
-                        mano.probe(i, l, doc);
-                        std::iter::once(doc.tokens.len() - 1..doc.tokens.len()).collect()
-                    });
-                    (l, qs)
-                })
-                .collect();
-            Some(Evaluation {
-                task: "mano",
-                vocab: mano.vocab().clone(),
-                levels,
-            })
-        }
-        DatasetSpec::Copy(spec) => {
-            let copy = Copy::new(spec, seed);
-            let lengths = [spec.min_length, spec.max_length];
-            let levels = lengths
-                .iter()
-                .copied()
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .map(|length| {
-                    let qs = questions(&mut |i, doc| {
-                        copy.probe(i, length, doc);
-                        std::iter::once(length + 1..2 * length + 1).collect()
-                    });
-                    (length, qs)
-                })
-                .collect();
-            Some(Evaluation {
-                task: "copy",
-                vocab: copy.vocab().clone(),
-                levels,
-            })
-        }
-        _ => None,
+            .collect();
+        return Some(TaskEvaluation {
+            task: "depo",
+            vocab: depo.vocab().clone(),
+            levels,
+        });
     }
+    if let Some(spec) = ManoSpec::of(dataset) {
+        let mano = Mano::new(&spec, name, seed);
+        let levels = (1..=spec.max_operators)
+            .map(|l| {
+                let qs = questions(&mut |i, doc| {
+                    mano.probe(i, l, doc);
+                    std::iter::once(doc.tokens.len() - 1..doc.tokens.len()).collect()
+                });
+                (l, qs)
+            })
+            .collect();
+        return Some(TaskEvaluation {
+            task: "mano",
+            vocab: mano.vocab().clone(),
+            levels,
+        });
+    }
+    let spec = CopySpec::of(dataset)?;
+    let copy = Copy::new(&spec, name, seed);
+    let lengths = [spec.min_length, spec.max_length];
+    let levels = lengths
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|length| {
+            let qs = questions(&mut |i, doc| {
+                copy.probe(i, length, doc);
+                std::iter::once(length + 1..2 * length + 1).collect()
+            });
+            (length, qs)
+        })
+        .collect();
+    Some(TaskEvaluation {
+        task: "copy",
+        vocab: copy.vocab().clone(),
+        levels,
+    })
 }
 
 impl Part for Part41 {
-    fn name(&self) -> &'static str {
-        "part4.1"
-    }
+    type Metrics = Measurements;
+    type Estimator = claims::Estimator;
+    type Evaluation = super::NoSettings;
 
-    fn code_epoch(&self) -> u32 {
-        2
-    }
+    const NAME: &'static str = "part4.1";
 
-    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
-        super::check_claims::<claims::Estimator>(suite)?;
-        super::check_trained_datasets(suite, |d| match d {
-            DatasetSpec::Depo(_) | DatasetSpec::Mano(_) | DatasetSpec::Copy(_) => Ok(()),
-            other => Err(format!(
-                "dataset `{}`: Part 4.1 measures Depo, Mano and copy models only",
-                other.name()
-            )),
-        })
-    }
+    const CODE_EPOCH: u32 = 2;
+    const GENERATORS: &'static [&'static str] = &[DepoSpec::NAME, ManoSpec::NAME, CopySpec::NAME];
 
-    fn measure(&self, run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<Measured> {
-        let Some(Evaluation {
+    fn measure(
+        &self,
+        run: &Run,
+        _evaluation: &Self::Evaluation,
+        trained: &Trained,
+        progress: &ProgressBar,
+    ) -> Result<Measured<Self::Metrics>> {
+        let Some(TaskEvaluation {
             task,
             vocab,
             levels,
-        }) = evaluation(&run.spec.dataset, run.spec.seed)
+        }) = task_evaluation(&run.spec.dataset, run.spec.seed)
         else {
             bail!(
                 "dataset `{}` is not a Part 4.1 task",
@@ -202,39 +191,27 @@ impl Part for Part41 {
             task: task.to_owned(),
             accuracy,
         };
-        Ok(Measured {
-            measurements: serde_json::to_value(measurements)?,
-            timings: Default::default(),
-        })
+        Ok(Measured::untimed(measurements))
     }
 
-    fn brief(&self, manifest: &Manifest) -> String {
-        match measured(manifest) {
-            Some(m) => {
-                let points: Vec<String> = m
-                    .accuracy
-                    .iter()
-                    .map(|p| format!("{}:{:.2}", p.difficulty, p.accuracy()))
-                    .collect();
-                format!(
-                    "P {} {} accuracy {}",
-                    manifest.parameters,
-                    m.task,
-                    points.join(" ")
-                )
-            }
-            None => "no Part 4.1 measurements".into(),
-        }
+    fn brief(&self, manifest: &Manifest, m: &Self::Metrics) -> String {
+        let points: Vec<String> = m
+            .accuracy
+            .iter()
+            .map(|p| format!("{}:{:.2}", p.difficulty, p.accuracy()))
+            .collect();
+        format!(
+            "P {} {} accuracy {}",
+            manifest.parameters,
+            m.task,
+            points.join(" ")
+        )
     }
 
-    fn columns(&self) -> &'static [&'static str] {
-        &["task", "accuracy at the hardest", "accuracy by difficulty"]
-    }
+    const COLUMNS: &'static [&'static str] =
+        &["task", "accuracy at the hardest", "accuracy by difficulty"];
 
-    fn cells(&self, manifest: &Manifest) -> Vec<String> {
-        let Some(m) = measured(manifest) else {
-            return vec!["—".into(); self.columns().len()];
-        };
+    fn cells(&self, _manifest: &Manifest, m: &Self::Metrics) -> Vec<String> {
         let hardest = m.accuracy.last().map_or("—".into(), |p| {
             format!(
                 "{:.3} ({} of {}, difficulty {})",
@@ -249,7 +226,7 @@ impl Part for Part41 {
             .iter()
             .map(|p| format!("{}: {:.2}", p.difficulty, p.accuracy()))
             .collect();
-        vec![m.task, hardest, all.join(" · ")]
+        vec![m.task.clone(), hardest, all.join(" · ")]
     }
 
     fn figures(&self, manifests: &[Manifest]) -> Vec<Figure> {
@@ -261,7 +238,7 @@ impl Part for Part41 {
         ] {
             let points: Vec<(String, Vec<(f64, f64)>)> = manifests
                 .iter()
-                .filter_map(|m| Some((m, measured(m)?)))
+                .filter_map(|m| Some((m, Part41::metrics(m)?)))
                 .filter(|(_, x)| x.task == task)
                 .map(|(m, x)| {
                     let curve = x
@@ -288,25 +265,16 @@ impl Part for Part41 {
         figures
     }
 
-    fn method(&self) -> &'static str {
-        "Part 4.1 (arXiv:2512.17351), §2.1 and App. A. Each model is scored on 500 fresh documents \
+    const METHOD: &'static str = "Part 4.1 (arXiv:2512.17351), §2.1 and App. A. Each model is scored on 500 fresh documents \
          per difficulty (Depo: every hop count k at the longest cycle N, ten questions per \
          document; Mano: every operator count ℓ; copy: the shortest and longest sequence). A \
          question counts when every answer token is the model's most likely token given the true \
          text before it (greedy decoding's verdict). Claims read the hardest difficulty and each \
          architecture's best learning rate. Canon layers: a depthwise causal \
          convolution of kernel 4 with a residual at the sites A (after the attention norm), B \
-         (on q, k, v), C (after the MLP norm), D (inside the MLP)."
-    }
+         (on q, k, v), C (after the MLP norm), D (inside the MLP).";
 
-    fn estimators_schema(&self) -> schemars::Schema {
-        schemars::schema_for!(claims::Estimator)
-    }
-
-    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> Estimate {
-        match super::estimator::<claims::Estimator>(claim) {
-            Ok(estimator) => claims::estimate(&estimator, runs),
-            Err(e) => Estimate::none(format!("unusable claim: {e}")),
-        }
+    fn estimate(&self, estimator: &claims::Estimator, runs: &[&Manifest]) -> Estimate {
+        claims::estimate(estimator, runs)
     }
 }

@@ -10,10 +10,9 @@ use std::sync::Mutex;
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::greedy::greedy;
+use super::Part21;
 use crate::data::igsm::World;
 use crate::data::igsm::checker::check;
 use crate::data::igsm::dataset::{ANSWER, Igsm};
@@ -21,81 +20,71 @@ use crate::data::igsm::official::IdGenSettings;
 use crate::data::igsm::stats::{
     CheckerStats, OpStats, TemplateStats, checker_stats, template_stats,
 };
-use crate::data::{DocSource, Vocab};
+use crate::data::igsm::{IgsmSpec, IgsmSplit};
+use crate::data::{DocSource, Generator, Vocab};
 use crate::figure::{Axes, Figure};
+use crate::parts::greedy::greedy;
+use crate::parts::{Excerpt, Measured, Part};
 use crate::run::{Manifest, Run};
-use crate::spec::{Claim, DatasetSpec, IgsmDataEval, IgsmEval, Invalid, Suite};
+use crate::spec::Invalid;
 use crate::train::Trained;
 
-/// Parts 2.1 and 2.2 measure, show and check alike; each has its own name, method text and
-/// estimators `E`.
-pub struct IgsmPart<E> {
-    pub name: &'static str,
-    pub code_epoch: u32,
-    pub method: &'static str,
-    pub estimate: fn(&E, &[&Manifest]) -> super::Estimate,
+/// `[scales.<scale>.evaluation]` of Parts 2.1 and 2.2.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// How the iGSM models are measured; defaults apply when absent.
+    #[serde(default)]
+    pub igsm: IgsmEval,
 }
 
-impl<E: DeserializeOwned + JsonSchema> super::Part for IgsmPart<E> {
-    fn name(&self) -> &'static str {
-        self.name
-    }
+/// How iGSM models are measured (Part 2.1, arXiv:2407.20311, §3): full solutions, greedily
+/// decoded, on problems whose solution templates were never trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgsmEval {
+    /// Test problems per operation count (the paper uses 4096).
+    #[serde(default = "one_hundred")]
+    pub problems: usize,
+    /// The solution templates of the evaluation problems: `test` (never trained on, the
+    /// paper's) or `train` (fresh problems of the trained templates: in distribution).
+    #[serde(default)]
+    pub split: IgsmSplit,
+    /// The operation counts evaluated; 1 to the dataset's `max_op` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<Vec<usize>>,
+    /// Checks of the generator itself, the same for every run (none when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<IgsmDataEval>,
+}
 
-    fn code_epoch(&self) -> u32 {
-        self.code_epoch
-    }
-
-    fn check(&self, suite: &Suite) -> Result<(), Invalid> {
-        super::check_claims::<E>(suite)?;
-        check_suite(suite)
-    }
-
-    fn measure(
-        &self,
-        run: &Run,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<super::Measured> {
-        Ok(super::Measured {
-            measurements: measure(run, trained, progress)?,
-            timings: Default::default(),
-        })
-    }
-
-    fn brief(&self, manifest: &Manifest) -> String {
-        brief(manifest)
-    }
-
-    fn columns(&self) -> &'static [&'static str] {
-        COLUMNS
-    }
-
-    fn cells(&self, manifest: &Manifest) -> Vec<String> {
-        cells(manifest)
-    }
-
-    fn figures(&self, manifests: &[Manifest]) -> Vec<Figure> {
-        figures(manifests)
-    }
-
-    fn excerpts(&self, manifests: &[Manifest]) -> Vec<super::Excerpt> {
-        excerpts(manifests)
-    }
-
-    fn method(&self) -> &'static str {
-        self.method
-    }
-
-    fn estimators_schema(&self) -> schemars::Schema {
-        schemars::schema_for!(E)
-    }
-
-    fn estimate(&self, claim: &Claim, runs: &[&Manifest]) -> super::Estimate {
-        match super::estimator::<E>(claim) {
-            Ok(estimator) => (self.estimate)(&estimator, runs),
-            Err(e) => super::Estimate::none(format!("unusable claim: {e}")),
+impl Default for IgsmEval {
+    fn default() -> Self {
+        Self {
+            problems: one_hundred(),
+            split: Default::default(),
+            ops: None,
+            data: None,
         }
     }
+}
+
+/// The generator checks (Part 2.1 §2 and Prop. 2.2), on the official generator's own stream
+/// `fix_seed(seed)` with the given settings (iGSM-med: 15 and 20).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgsmDataEval {
+    pub max_op: usize,
+    pub max_edge: usize,
+    pub seed: u32,
+    /// Problems whose solutions the checker reads and whose operation counts are tallied.
+    pub problems: usize,
+    /// Problems with exactly `max_op` operations whose templates are counted (birthday paradox).
+    pub template_problems: usize,
+}
+
+fn one_hundred() -> usize {
+    100
 }
 
 /// Accuracy at one operation count.
@@ -191,20 +180,21 @@ impl Measurements {
     }
 }
 
-pub fn measured(manifest: &Manifest) -> Option<Measurements> {
-    super::measurements::<Measurements>(manifest)
-}
-
 /// Problems shown in the report per run.
 const EXAMPLES: usize = 2;
 
 /// Measures a model trained on iGSM.
-fn measure(run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<serde_json::Value> {
-    let DatasetSpec::Igsm(spec) = &run.spec.dataset else {
+pub fn measure(
+    run: &Run,
+    evaluation: &Evaluation,
+    trained: &Trained,
+    progress: &ProgressBar,
+) -> Result<Measured<Measurements>> {
+    let Some(spec) = IgsmSpec::of(&run.spec.dataset) else {
         bail!("dataset `{}` is not iGSM", run.spec.dataset.name());
     };
-    let evaluation = run.evaluation.igsm.clone().unwrap_or_default();
-    let data = Igsm::new(spec, run.spec.seed);
+    let evaluation = &evaluation.igsm;
+    let data = Igsm::new(&spec, &run.spec.dataset.name, run.spec.seed);
     let vocab: &Vocab = data.vocab();
     let context = run.spec.recipe.context;
     let ops: Vec<usize> = evaluation
@@ -273,7 +263,7 @@ fn measure(run: &Run, trained: &Trained, progress: &ProgressBar) -> Result<serde
         examples,
         data: evaluation.data.as_ref().map(data_checks),
     };
-    Ok(serde_json::to_value(measurements)?)
+    Ok(Measured::untimed(measurements))
 }
 
 /// Training solutions the checker reads per run: at the smoke scale about 2,450 solution steps,
@@ -346,11 +336,11 @@ fn data_checks(settings: &IgsmDataEval) -> DataChecks {
     checks
 }
 
-/// Checks a scale's iGSM evaluation settings: the field (below `evaluation.igsm`) and what is
-/// wrong.
-fn check_evaluation(evaluation: &IgsmEval) -> Result<(), (String, String)> {
+/// Checks a scale's evaluation settings beyond serde.
+pub fn check_evaluation(evaluation: &Evaluation) -> Result<(), Invalid> {
+    let evaluation = &evaluation.igsm;
     if evaluation.problems == 0 {
-        return Err(("problems".into(), "must be at least 1".into()));
+        return Err(Invalid::field("igsm.problems", "must be at least 1"));
     }
     if let Some(data) = &evaluation.data {
         let settings = IdGenSettings {
@@ -361,26 +351,21 @@ fn check_evaluation(evaluation: &IgsmEval) -> Result<(), (String, String)> {
             detail_level: None,
         };
         crate::data::igsm::official::check_settings(&settings)
-            .map_err(|(field, message)| (format!("data.{field}"), message))?;
+            .map_err(|(field, message)| Invalid::field(format!("igsm.data.{field}"), message))?;
     }
     Ok(())
 }
 
 /// One console line.
-fn brief(manifest: &Manifest) -> String {
-    match measured(manifest) {
-        Some(m) => {
-            let (accuracy, problems) = m.accuracy(None);
-            format!(
-                "P {} accuracy {accuracy:.3} of {problems} evaluation problems",
-                manifest.parameters
-            )
-        }
-        None => "no iGSM measurements".into(),
-    }
+pub fn brief(manifest: &Manifest, m: &Measurements) -> String {
+    let (accuracy, problems) = m.accuracy(None);
+    format!(
+        "P {} accuracy {accuracy:.3} of {problems} evaluation problems",
+        manifest.parameters
+    )
 }
 
-const COLUMNS: &[&str] = &[
+pub const COLUMNS: &[&str] = &[
     "retry rate",
     "accuracy (all ops)",
     "accuracy by op",
@@ -389,10 +374,7 @@ const COLUMNS: &[&str] = &[
     "retries per problem",
 ];
 
-fn cells(manifest: &Manifest) -> Vec<String> {
-    let Some(m) = measured(manifest) else {
-        return vec!["—".into(); COLUMNS.len()];
-    };
+pub fn cells(m: &Measurements) -> Vec<String> {
     let (accuracy, problems) = m.accuracy(None);
     let by_op: Vec<String> = m
         .by_op
@@ -411,10 +393,10 @@ fn cells(manifest: &Manifest) -> Vec<String> {
 }
 
 /// Accuracy by operation count, one curve per run.
-fn figures(manifests: &[Manifest]) -> Vec<Figure> {
+pub fn figures(manifests: &[Manifest]) -> Vec<Figure> {
     let points: Vec<(String, Vec<(f64, f64)>)> = manifests
         .iter()
-        .filter_map(|m| Some((m, measured(m)?)))
+        .filter_map(|m| Some((m, Part21::metrics(m)?)))
         .map(|(m, x)| {
             let curve = x
                 .by_op
@@ -447,50 +429,23 @@ pub fn best_accuracy<'a>(
 ) -> Option<(f64, usize, &'a Manifest)> {
     runs.iter()
         .filter_map(|m| {
-            let x = measured(m).filter(|x| keep(x))?;
+            let x = Part21::metrics(m).filter(|x| keep(x))?;
             let (accuracy, problems) = x.accuracy(ops);
             (problems > 0).then_some((accuracy, problems, *m))
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-/// Checks what Parts 2.1 and 2.2 need of a suite: iGSM datasets and usable evaluation settings.
-fn check_suite(suite: &Suite) -> Result<(), Invalid> {
-    super::check_trained_datasets(suite, measurable)?;
-    for (scale, spec) in suite.scales.iter() {
-        if let Some(igsm) = &spec.evaluation.igsm {
-            check_evaluation(igsm).map_err(|(field, message)| {
-                Invalid::field(
-                    format!("scales.{}.evaluation.igsm.{field}", scale.name()),
-                    message,
-                )
-            })?;
-        }
-    }
-    Ok(())
-}
-
-/// Whether Parts 2.1 and 2.2 can measure a model trained on `dataset`.
-fn measurable(dataset: &DatasetSpec) -> Result<(), String> {
-    match dataset {
-        DatasetSpec::Igsm(_) => Ok(()),
-        other => Err(format!(
-            "dataset `{}`: Parts 2.1 and 2.2 train on `igsm`",
-            other.name()
-        )),
-    }
-}
-
 /// Each run's example problems with its solutions.
-fn excerpts(manifests: &[Manifest]) -> Vec<super::Excerpt> {
+pub fn excerpts(manifests: &[Manifest]) -> Vec<Excerpt> {
     manifests
         .iter()
-        .filter_map(|m| Some((m, measured(m)?)))
+        .filter_map(|m| Some((m, Part21::metrics(m)?)))
         .flat_map(|(m, x)| {
             x.examples
                 .into_iter()
                 .enumerate()
-                .map(move |(i, e)| super::Excerpt {
+                .map(move |(i, e)| Excerpt {
                     title: format!(
                         "{} — evaluation problem {} with {} operations",
                         m.label(),

@@ -7,12 +7,75 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use super::bios::{Person, in_test_split, lexicon, sample_people};
-use super::pools::PART3_2_PHRASES;
+use super::pools::{self, PART3_2_PHRASES, PoolSizes};
+use super::qa::Split;
 use super::rng::{StreamKey, index};
 use super::vocab::Vocab;
-use super::{Doc, DocSource, SpanKind};
-use crate::spec::{BiosTaskSpec, Split, Task};
+use super::{Doc, DocSource, Generator, SpanKind};
+use crate::spec::Invalid;
+
+/// Part 3.2's knowledge-manipulation questions about bioS people, one task and one split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BiosTaskSpec {
+    /// N: the same first N people as the suite's `bios` datasets.
+    pub people: usize,
+    /// As the `bios` dataset's `pools`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<PoolSizes>,
+    /// Which half of the people the questions are about.
+    pub split: Split,
+    pub task: Task,
+    /// Answers open with the months they follow from (`October; Yes`): the paper's chain of
+    /// thought. Only the month tasks have one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hints: bool,
+}
+
+/// Part 3.2's tasks (arXiv:2309.14402), each a question per person of the split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Partial retrieval (§3): the birth year alone.
+    BirthYear,
+    /// Classification (§4): is the birth month even?
+    MonthParity,
+    /// Comparison (§5): was this person born in an earlier month than another of the split?
+    MonthRanking,
+    /// Inverse search (§6): the full name of whoever was born on a date.
+    InverseBirthDate,
+}
+
+impl Task {
+    /// Whether a hint can open the answer (the month tasks).
+    pub fn has_hint(self) -> bool {
+        matches!(self, Task::MonthParity | Task::MonthRanking)
+    }
+}
+
+impl Generator for BiosTaskSpec {
+    const NAME: &'static str = "bios-task";
+
+    fn check(&self) -> Result<(), Invalid> {
+        pools::check_people(self.people)?;
+        pools::check_pool_sizes(self.pools)?;
+        if self.hints && !self.task.has_hint() {
+            return Err(Invalid::field(
+                "hints",
+                "only the month tasks (`month-parity`, `month-ranking`) have hints",
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, _name: &str, seed: u64) -> Box<dyn DocSource> {
+        Box::new(BiosTasks::new(self, seed))
+    }
+}
 
 /// One task's questions about the people of one split.
 pub struct BiosTasks {
@@ -177,13 +240,11 @@ mod tests {
     fn task(task: Task, split: Split, hints: bool) -> BiosTasks {
         BiosTasks::new(
             &BiosTaskSpec {
-                name: "t".into(),
                 people: 300,
                 pools: None,
                 split,
                 task,
                 hints,
-                sha256: None,
             },
             11,
         )
