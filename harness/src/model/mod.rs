@@ -9,6 +9,7 @@
 pub mod canon;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub mod cube;
+pub mod decode;
 pub mod fused;
 pub mod gpt;
 pub mod lora;

@@ -5,18 +5,14 @@
 use burn::prelude::*;
 
 use crate::model::Gpt;
+use crate::model::decode::values;
 
 /// The last hidden layer for token ids `input` (`[batch, time]`) as plain values with the
 /// width `d`: row (r, t) starts at `(r · time + t) · d`.
 pub fn hidden_values(model: &Gpt, input: Tensor<2, Int>) -> (Vec<f32>, usize) {
     let hidden = model.hidden_states(input);
     let d = hidden.dims()[2];
-    let values = hidden
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .expect("f32 hidden states");
-    (values, d)
+    (values(hidden), d)
 }
 
 /// One probe input: the `d` values from `at`, with a trailing 1 for the bias.

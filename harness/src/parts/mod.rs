@@ -7,9 +7,8 @@
 //! Adding a part: a folder here with a type implementing [`Part`], one `mod` line and one entry
 //! in [`PARTS`] (see ARCHITECTURE.md).
 
-mod answers;
-mod bios_answers;
-mod greedy;
+mod bios_scores;
+mod exact_match;
 mod linear_probe;
 mod part1;
 mod part2_1;

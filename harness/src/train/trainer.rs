@@ -288,7 +288,6 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
     std::fs::create_dir_all(run_dir)
         .with_context(|| format!("cannot create run folder {}", run_dir.display()))?;
     let checkpoint_path = run_dir.join("checkpoint.bin");
-    let spec_sha256 = spec.sha256();
     let recipe = &spec.recipe;
 
     let source = data::build(&spec.dataset, spec.seed);
@@ -302,43 +301,12 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
     )
     .map_err(|e| anyhow::anyhow!("dataset `{}`: {e}", spec.dataset.name()))?;
     let vocab_size = source.vocab().len();
-
-    let report_path = run_dir.join("train.json");
-    if report_path.exists() {
+    if run_dir.join("train.json").exists() {
         return load_finished(spec, run_dir, options.device, vocab_size);
     }
 
     let device = options.device.device()?.autodiff();
-    let mut model = initialised(
-        &spec.model,
-        vocab_size,
-        recipe.context,
-        spec.training_seed(),
-        &device,
-    );
-    if let Some(pretraining) = &spec.from {
-        let parent = options.start_from.as_deref().with_context(|| {
-            format!(
-                "this spec finetunes a model pretrained on `{}`: name the pretrained run's folder",
-                pretraining.dataset.name()
-            )
-        })?;
-        finished_report(pretraining, parent)
-            .with_context(|| format!("the pretrained run {}", parent.display()))?;
-        model = with_weights(model, parent)?;
-    }
-    if let Some(lora) = &recipe.lora {
-        // The adapters' random factors, drawn one run at a time as the initial weights are.
-        model = seeded(&device, spec.training_seed(), || lora::attach(model, lora));
-    }
-    let mut optim = optimizer(recipe);
-    let mut state = State {
-        spec_sha256: spec_sha256.clone(),
-        step: 0,
-        losses: Vec::new(),
-        seconds: 0.0,
-    };
-
+    let mut session = Session::start(spec, options, vocab_size, &device)?;
     if checkpoint_path.exists() {
         if !options.resume {
             bail!(
@@ -346,30 +314,8 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
                 checkpoint_path.display()
             );
         }
-        let checkpoint = Checkpoint::load(&checkpoint_path)?;
-        if checkpoint.state.spec_sha256 != spec_sha256 {
-            bail!(
-                "{} belongs to another training spec (sha256 {}); this spec is {spec_sha256}",
-                checkpoint_path.display(),
-                checkpoint.state.spec_sha256
-            );
-        }
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(checkpoint.model))
-            .with_context(|| format!("checkpoint {}: model section", checkpoint_path.display()))?;
-        model = model
-            .try_load_record(record)
-            .map_err(|e| anyhow::anyhow!("checkpoint {}: {e:?}", checkpoint_path.display()))?;
-        optim = optim
-            .from_bytes(Bytes::from_bytes_vec(checkpoint.optimizer))
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "checkpoint {}: optimizer section: {e:?}",
-                    checkpoint_path.display()
-                )
-            })?;
-        state = checkpoint.state;
+        session = session.resume(&checkpoint_path)?;
     }
-
     let mut packer = Packer::new(
         source.as_ref(),
         recipe.context,
@@ -379,126 +325,249 @@ pub fn train(spec: &TrainSpec, run_dir: &Path, options: &TrainOptions) -> Result
         recipe.exposures,
     );
     packer
-        .skip_windows(state.step * recipe.batch as u64)
+        .skip_windows(session.state.step * recipe.batch as u64)
         .map_err(|e| anyhow::anyhow!(e))?;
+    let (session, finished) =
+        session.run(&mut packer, recipe, plan.steps, options, &checkpoint_path)?;
+    let device_name = format!("{} ({:?})", options.device.name(), device);
+    session.finish(spec, plan, vocab_size, device_name, finished, run_dir)
+}
 
-    let save_checkpoint = |model: &Gpt, optim: &ModuleOptimizer, state: &State| -> Result<()> {
-        let model_bytes = model
+/// A training in progress: the model, its optimizer and the steps done so far.
+struct Session {
+    model: Gpt,
+    optim: ModuleOptimizer,
+    state: State,
+}
+
+impl Session {
+    /// Step 0: the seeded initialisation, or the pretrained run's weights for a finetuning, with
+    /// LoRA adapters attached when the recipe trains them.
+    fn start(
+        spec: &TrainSpec,
+        options: &TrainOptions,
+        vocab_size: usize,
+        device: &Device,
+    ) -> Result<Self> {
+        let recipe = &spec.recipe;
+        let mut model = initialised(
+            &spec.model,
+            vocab_size,
+            recipe.context,
+            spec.training_seed(),
+            device,
+        );
+        if let Some(pretraining) = &spec.from {
+            let parent = options.start_from.as_deref().with_context(|| {
+                format!(
+                    "this spec finetunes a model pretrained on `{}`: name the pretrained run's folder",
+                    pretraining.dataset.name()
+                )
+            })?;
+            finished_report(pretraining, parent)
+                .with_context(|| format!("the pretrained run {}", parent.display()))?;
+            model = with_weights(model, parent)?;
+        }
+        if let Some(lora) = &recipe.lora {
+            // The adapters' random factors, drawn one run at a time as the initial weights are.
+            model = seeded(device, spec.training_seed(), || lora::attach(model, lora));
+        }
+        Ok(Self {
+            model,
+            optim: optimizer(recipe),
+            state: State {
+                spec_sha256: spec.sha256(),
+                step: 0,
+                losses: Vec::new(),
+                seconds: 0.0,
+            },
+        })
+    }
+
+    /// Continues from a checkpoint of the same spec: its weights, optimizer moments and losses.
+    fn resume(self, path: &Path) -> Result<Self> {
+        let checkpoint = Checkpoint::load(path)?;
+        if checkpoint.state.spec_sha256 != self.state.spec_sha256 {
+            bail!(
+                "{} belongs to another training spec (sha256 {}); this spec is {}",
+                path.display(),
+                checkpoint.state.spec_sha256,
+                self.state.spec_sha256
+            );
+        }
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(checkpoint.model))
+            .with_context(|| format!("checkpoint {}: model section", path.display()))?;
+        let model = self
+            .model
+            .try_load_record(record)
+            .map_err(|e| anyhow::anyhow!("checkpoint {}: {e:?}", path.display()))?;
+        let optim = self
+            .optim
+            .from_bytes(Bytes::from_bytes_vec(checkpoint.optimizer))
+            .map_err(|e| {
+                anyhow::anyhow!("checkpoint {}: optimizer section: {e:?}", path.display())
+            })?;
+        Ok(Self {
+            model,
+            optim,
+            state: checkpoint.state,
+        })
+    }
+
+    /// Writes the checkpoint the run resumes from.
+    fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        let model_bytes = self
+            .model
             .clone()
             .into_record()
             .into_bytes()
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let optim_bytes = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let optim_bytes = self
+            .optim
+            .into_bytes()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         Checkpoint {
-            state: state.clone(),
+            state: self.state.clone(),
             model: model_bytes.to_vec(),
             optimizer: optim_bytes.to_vec(),
         }
-        .save(&checkpoint_path)
-    };
-
-    let bar = progress_bar(plan.steps, state.step, options.progress);
-    let log = StepLog::new(plan.steps, state.step, options.progress);
-    let _training = interrupt::TrainingGuard::enter();
-    let started = Instant::now();
-    let (seconds_before, first_step) = (state.seconds, state.step);
-    let tokens_per_step = (recipe.batch * recipe.context) as f64;
-    let mut finished = true;
-    while state.step < plan.steps {
-        if options.stop_after.is_some_and(|stop| state.step >= stop)
-            || interrupt::requested().is_some()
-        {
-            finished = false;
-            break;
-        }
-        let batch = match packer.next_batch(recipe.batch) {
-            Some(batch) => batch.map_err(|e| anyhow::anyhow!(e))?,
-            None => break,
-        };
-        let lr = recipe.learning_rate(state.step, plan.steps);
-        let (updated, loss) = train_step(model, &mut optim, &batch, recipe.grad_clip, lr);
-        model = updated;
-        let loss = loss.into_scalar::<f32>();
-        if !loss.is_finite() {
-            bail!(
-                "loss became {loss} at step {} (lr {lr:.3e}); weights from the last checkpoint ({}) are intact: lower the learning rate",
-                state.step + 1,
-                checkpoint_path.display()
-            );
-        }
-        state.losses.push(loss);
-        state.step += 1;
-        let elapsed = started.elapsed().as_secs_f64();
-        state.seconds = seconds_before + elapsed;
-        bar.set_position(state.step);
-        let session_steps = (state.step - first_step) as f64;
-        let status = format!(
-            "loss {loss:.4}  {:.0} tok/s",
-            tokens_per_step * session_steps / elapsed.max(1e-9)
-        );
-        log.step(state.step, &status);
-        bar.set_message(status);
-        if recipe.checkpoint_every > 0
-            && state.step.is_multiple_of(recipe.checkpoint_every)
-            && state.step < plan.steps
-        {
-            save_checkpoint(&model, &optim, &state)?;
-        }
-    }
-    bar.finish_and_clear();
-    if finished && recipe.lora.is_some() {
-        // A finished run keeps the merged weights: a plain model with the adapted outputs.
-        model = lora::merge(model);
+        .save(path)
     }
 
-    let report = TrainReport {
-        spec: spec.clone(),
-        spec_sha256,
-        parameters: spec.model.parameters(plan.vocab_used, recipe.context),
-        vocab_size,
-        vocab_used: plan.vocab_used,
-        device: format!("{} ({:?})", options.device.name(), device),
-        threads: rayon::current_num_threads(),
-        losses: state.losses.clone(),
-        weights_sha256: weights_sha256(&model),
-        schedule: plan,
-        finished,
-    };
-    let timing = Timing {
-        train_seconds: state.seconds,
-        tokens_per_second: tokens_per_step * state.step as f64 / state.seconds.max(1e-9),
-        eval_seconds: 0.0,
-        measurement: Default::default(),
-    };
-    if finished {
-        timing.save(run_dir)?;
-        let weights = model
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        write_atomic(&run_dir.join("model.bpk"), &weights)?;
-        write_atomic(
-            &run_dir.join("train.json"),
-            serde_json::to_string_pretty(&report)?.as_bytes(),
-        )?;
-        if checkpoint_path.exists() {
-            std::fs::remove_file(&checkpoint_path)?;
-        }
-    } else {
-        save_checkpoint(&model, &optim, &state)?;
-        if let Some(signal) = interrupt::requested() {
-            return Err(Interrupted {
-                signal,
-                step: state.step,
-                steps: report.schedule.steps,
+    /// Trains up to step `steps`, checkpointing every `checkpoint_every` steps, with progress;
+    /// also whether it got there (not stopped by `stop_after` or a signal).
+    fn run(
+        mut self,
+        packer: &mut Packer,
+        recipe: &Recipe,
+        steps: u64,
+        options: &TrainOptions,
+        checkpoint_path: &Path,
+    ) -> Result<(Self, bool)> {
+        let bar = progress_bar(steps, self.state.step, options.progress);
+        let log = StepLog::new(steps, self.state.step, options.progress);
+        let _training = interrupt::TrainingGuard::enter();
+        let started = Instant::now();
+        let (seconds_before, first_step) = (self.state.seconds, self.state.step);
+        let tokens_per_step = (recipe.batch * recipe.context) as f64;
+        let mut finished = true;
+        while self.state.step < steps {
+            if options
+                .stop_after
+                .is_some_and(|stop| self.state.step >= stop)
+                || interrupt::requested().is_some()
+            {
+                finished = false;
+                break;
             }
-            .into());
+            let batch = match packer.next_batch(recipe.batch) {
+                Some(batch) => batch.map_err(|e| anyhow::anyhow!(e))?,
+                None => break,
+            };
+            let lr = recipe.learning_rate(self.state.step, steps);
+            let (updated, loss) =
+                train_step(self.model, &mut self.optim, &batch, recipe.grad_clip, lr);
+            self.model = updated;
+            let loss = loss.into_scalar::<f32>();
+            if !loss.is_finite() {
+                bail!(
+                    "loss became {loss} at step {} (lr {lr:.3e}); weights from the last checkpoint ({}) are intact: lower the learning rate",
+                    self.state.step + 1,
+                    checkpoint_path.display()
+                );
+            }
+            self.state.losses.push(loss);
+            self.state.step += 1;
+            let elapsed = started.elapsed().as_secs_f64();
+            self.state.seconds = seconds_before + elapsed;
+            bar.set_position(self.state.step);
+            let session_steps = (self.state.step - first_step) as f64;
+            let status = format!(
+                "loss {loss:.4}  {:.0} tok/s",
+                tokens_per_step * session_steps / elapsed.max(1e-9)
+            );
+            log.step(self.state.step, &status);
+            bar.set_message(status);
+            if recipe.checkpoint_every > 0
+                && self.state.step.is_multiple_of(recipe.checkpoint_every)
+                && self.state.step < steps
+            {
+                self.save_checkpoint(checkpoint_path)?;
+            }
         }
+        bar.finish_and_clear();
+        Ok((self, finished))
     }
-    Ok(Trained {
-        report,
-        timing,
-        model: model.valid(),
-    })
+
+    /// A finished run: LoRA merged, `timing.json`, `model.bpk`, then `train.json`, and the
+    /// checkpoint removed. An unfinished one: its checkpoint, and `Interrupted` after a signal.
+    fn finish(
+        mut self,
+        spec: &TrainSpec,
+        plan: Schedule,
+        vocab_size: usize,
+        device: String,
+        finished: bool,
+        run_dir: &Path,
+    ) -> Result<Trained> {
+        let recipe = &spec.recipe;
+        let checkpoint_path = run_dir.join("checkpoint.bin");
+        if finished && recipe.lora.is_some() {
+            // A finished run keeps the merged weights: a plain model with the adapted outputs.
+            self.model = lora::merge(self.model);
+        }
+        let state = &self.state;
+        let tokens_per_step = (recipe.batch * recipe.context) as f64;
+        let report = TrainReport {
+            spec: spec.clone(),
+            spec_sha256: state.spec_sha256.clone(),
+            parameters: spec.model.parameters(plan.vocab_used, recipe.context),
+            vocab_size,
+            vocab_used: plan.vocab_used,
+            device,
+            threads: rayon::current_num_threads(),
+            losses: state.losses.clone(),
+            weights_sha256: weights_sha256(&self.model),
+            schedule: plan,
+            finished,
+        };
+        let timing = Timing {
+            train_seconds: state.seconds,
+            tokens_per_second: tokens_per_step * state.step as f64 / state.seconds.max(1e-9),
+            eval_seconds: 0.0,
+            measurement: Default::default(),
+        };
+        if finished {
+            timing.save(run_dir)?;
+            let weights = self
+                .model
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            write_atomic(&run_dir.join("model.bpk"), &weights)?;
+            write_atomic(
+                &run_dir.join("train.json"),
+                serde_json::to_string_pretty(&report)?.as_bytes(),
+            )?;
+            if checkpoint_path.exists() {
+                std::fs::remove_file(&checkpoint_path)?;
+            }
+        } else {
+            self.save_checkpoint(&checkpoint_path)?;
+            if let Some(signal) = interrupt::requested() {
+                return Err(Interrupted {
+                    signal,
+                    step: state.step,
+                    steps: report.schedule.steps,
+                }
+                .into());
+            }
+        }
+        Ok(Trained {
+            report,
+            timing,
+            model: self.model.valid(),
+        })
+    }
 }

@@ -17,7 +17,7 @@
 use std::time::Instant;
 
 use burn::prelude::*;
-use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::activation::log_softmax;
 use indicatif::ProgressBar;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::DocSource;
 use crate::data::cfg::corpus::CfgCorpus;
 use crate::data::cfg::{exact, verify};
-use crate::data::rng::{StreamKey, unit};
-use crate::model::{Gpt, KvCache};
+use crate::data::rng::StreamKey;
+use crate::model::Gpt;
+use crate::model::decode::{Generation, padded_input, sample, values};
 
 /// Smoothing of both distributions in the KL, as in the authors' code.
 const KL_EPSILON: f64 = 1e-5;
@@ -58,94 +59,6 @@ pub struct GrammarMetrics {
     pub grammar_entropy_stderr_bits: f64,
     pub mean_generated_length: f64,
     pub expected_length: f64,
-}
-
-/// One sampled continuation.
-struct Generation {
-    /// Vocabulary ids after the prompt, without the final `<eos>`.
-    tokens: Vec<u32>,
-    finished: bool,
-    /// ln q of every sampled token, `<eos>` included.
-    log_q: f64,
-}
-
-/// Samples continuations of equal-length prompts (vocabulary ids, each starting with `<eos>`)
-/// until every sequence emits `<eos>` or the context is full. Row `i` draws from its own random
-/// stream `first_stream + i`, so results do not depend on the batch size.
-fn generate(
-    model: &Gpt,
-    prompts: &[Vec<u32>],
-    context: usize,
-    temperature: f64,
-    key: &StreamKey,
-    first_stream: u64,
-    eos: u32,
-) -> Vec<Generation> {
-    let device = model.device();
-    let rows = prompts.len();
-    let prompt_len = prompts[0].len();
-    assert!(
-        prompts.iter().all(|p| p.len() == prompt_len),
-        "prompts of one batch have equal length"
-    );
-    let mut rngs: Vec<_> = (0..rows as u64)
-        .map(|i| key.rng(first_stream + i, 0))
-        .collect();
-    let mut out: Vec<Generation> = (0..rows)
-        .map(|_| Generation {
-            tokens: Vec::new(),
-            finished: false,
-            log_q: 0.0,
-        })
-        .collect();
-    let ids = |values: Vec<i64>, width: usize| {
-        Tensor::<2, Int>::from_data(TensorData::new(values, [rows, width]), &device)
-    };
-    let mut cache = KvCache::new(model, rows, context);
-    let prompt: Vec<i64> = prompts.iter().flatten().map(|&t| i64::from(t)).collect();
-    let mut logits = model.decode(ids(prompt, prompt_len), &mut cache);
-    loop {
-        let [_, time, vocab] = logits.dims();
-        let last = logits.narrow(1, time - 1, 1).reshape([rows, vocab]);
-        let probabilities: Vec<f32> = softmax(last / temperature, 1)
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 probabilities");
-        let mut next = vec![i64::from(eos); rows];
-        for (row, generation) in out.iter_mut().enumerate() {
-            if generation.finished {
-                continue;
-            }
-            let p = &probabilities[row * vocab..(row + 1) * vocab];
-            let token = sample(p, unit(&mut rngs[row]));
-            generation.log_q += f64::from(p[token]).ln();
-            if token as u32 == eos {
-                generation.finished = true;
-            } else {
-                generation.tokens.push(token as u32);
-                next[row] = token as i64;
-            }
-        }
-        if out.iter().all(|g| g.finished) || cache.len() == context {
-            return out;
-        }
-        logits = model.decode(ids(next, 1), &mut cache);
-    }
-}
-
-/// Inverse-CDF draw from `p` with the uniform `u`; never an entry of probability 0 (rounding
-/// can leave the cumulative sum just below `u`: then the last possible entry).
-fn sample(p: &[f32], u: f64) -> usize {
-    let total: f64 = p.iter().map(|&x| f64::from(x)).sum();
-    let mut acc = 0.0;
-    for (i, &x) in p.iter().enumerate() {
-        acc += f64::from(x) / total;
-        if u < acc && x > 0.0 {
-            return i;
-        }
-    }
-    p.iter().rposition(|&x| x > 0.0).unwrap_or(0)
 }
 
 /// The terminals of `prompt` + `generation` (vocabulary ids), or `None` when the generation did
@@ -195,15 +108,15 @@ pub(super) fn bos_batch<S: AsRef<[u32]>>(
     width: usize,
 ) -> Tensor<2, Int> {
     let (eos, pad) = (corpus.vocab().eos(), corpus.vocab().pad());
-    let mut ids = Vec::with_capacity(sentences.len() * width);
-    for sentence in sentences {
-        let mut row = vec![eos];
-        row.extend(corpus.encode(sentence.as_ref()));
-        row.resize(width, pad);
-        ids.extend(row.iter().map(|&t| i64::from(t)));
-    }
-    let data = TensorData::new(ids, [sentences.len(), width]);
-    Tensor::from_data(data, &model.device())
+    let rows: Vec<Vec<u32>> = sentences
+        .iter()
+        .map(|sentence| {
+            std::iter::once(eos)
+                .chain(corpus.encode(sentence.as_ref()))
+                .collect()
+        })
+        .collect();
+    padded_input(&rows, width, pad, &model.device())
 }
 
 /// KL(p ‖ q) after smoothing both with ε and renormalising.
@@ -243,11 +156,7 @@ fn mean_kl(
             .min(context);
         let logits = model.forward(bos_batch(model, corpus, group, width));
         let vocab = logits.dims()[2];
-        let log_q: Vec<f32> = log_softmax(logits, 2)
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 log-probabilities");
+        let log_q = values(log_softmax(logits, 2));
         for (row, sentence) in group.iter().enumerate() {
             let exact = exact::NextToken::new(grammar, sentence);
             for m in 0..=sentence.len().min(width - 1) {
@@ -293,7 +202,7 @@ pub fn measure(
     for start in (0..settings.samples).step_by(BATCH) {
         let rows = BATCH.min(settings.samples - start);
         let prompts = vec![vec![eos]; rows];
-        from_bos.extend(generate(
+        from_bos.extend(sample(
             model,
             &prompts,
             context,
@@ -333,7 +242,7 @@ pub fn measure(
     let mut cut_correct = 0usize;
     for (batch_index, group) in prompts.chunks(BATCH).enumerate() {
         let first = (settings.samples + batch_index * BATCH) as u64;
-        let generations = generate(
+        let generations = sample(
             model,
             group,
             context,
@@ -533,20 +442,5 @@ mod tests {
         }
         assert_eq!(median(vec![5, 1, 9]), 5.0);
         assert_eq!(median(vec![4, 1, 9, 6]), 5.0);
-    }
-
-    #[test]
-    fn inverse_cdf_sampling_follows_the_cumulative_sums() {
-        let p = [0.1f32, 0.0, 0.6, 0.3];
-        assert_eq!(sample(&p, 0.05), 0);
-        assert_eq!(sample(&p, 0.1), 2);
-        assert_eq!(sample(&p, 0.69), 2);
-        assert_eq!(sample(&p, 0.71), 3);
-        assert_eq!(sample(&p, 0.999_999), 3);
-        assert_eq!(
-            sample(&[0.5, 0.5, 0.0], 1.0),
-            1,
-            "never a zero-probability entry"
-        );
     }
 }

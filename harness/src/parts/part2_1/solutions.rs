@@ -23,7 +23,7 @@ use crate::data::igsm::stats::{
 use crate::data::igsm::{IgsmSpec, IgsmSplit};
 use crate::data::{DocSource, Generator, Vocab};
 use crate::figure::{Axes, Figure};
-use crate::parts::greedy::greedy;
+use crate::model::decode::greedy;
 use crate::parts::{Excerpt, Measured, Part};
 use crate::run::{Manifest, Run};
 use crate::spec::Invalid;

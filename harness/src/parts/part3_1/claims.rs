@@ -10,7 +10,7 @@ use crate::data::mixed::BiosMixedSpec;
 use crate::data::qa::Split;
 use crate::parts::Estimate;
 use crate::parts::Part;
-use crate::parts::bios_answers::{Halves, best_on_test};
+use crate::parts::bios_scores::{Halves, best_on_test};
 use crate::run::Manifest;
 use crate::spec::Dataset;
 

@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::bios_answers::{Answered, SIX, biography_recall, bos_and_pad, questions};
+use super::bios_scores::{Answered, SIX, biography_recall, bos_and_pad, questions};
 use super::{Estimate, Measured, Part};
 use crate::data::bios::{Bios, BiosSpec};
 use crate::data::mixed::BiosMixedSpec;

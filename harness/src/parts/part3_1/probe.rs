@@ -20,13 +20,13 @@
 
 use std::collections::BTreeMap;
 
-use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::bios::in_test_split;
 use crate::data::pools::ATTRIBUTES;
 use crate::data::{Doc, DocSource, SpanKind};
 use crate::model::Gpt;
+use crate::model::decode::padded_input;
 use crate::parts::linear_probe::{feature_row, hidden_values, least_squares};
 
 /// Biographies run through a model at once.
@@ -168,17 +168,8 @@ fn features(model: &Gpt, inputs: &[Input], pad: u32) -> Vec<Vec<Vec<f64>>> {
     let mut out = Vec::with_capacity(inputs.len());
     for group in inputs.chunks(BATCH) {
         let width = group.iter().map(|(row, _)| row.len()).max().unwrap_or(1);
-        let ids: Vec<i64> = group
-            .iter()
-            .flat_map(|(row, _)| {
-                let padding = std::iter::repeat_n(pad, width - row.len());
-                row.iter().copied().chain(padding).map(i64::from)
-            })
-            .collect();
-        let input = Tensor::<2, Int>::from_data(
-            TensorData::new(ids, [group.len(), width]),
-            &model.device(),
-        );
+        let rows: Vec<&[u32]> = group.iter().map(|(row, _)| *row).collect();
+        let input = padded_input(&rows, width, pad, &model.device());
         let (values, d) = hidden_values(model, input);
         for (r, (_, reads)) in group.iter().enumerate() {
             let rows = reads

@@ -8,7 +8,7 @@ use crate::data::Generator;
 use crate::data::bios_tasks::{BiosTaskSpec, Task};
 use crate::data::qa::{BiosQaSpec, Split};
 use crate::parts::Estimate;
-use crate::parts::bios_answers::best_on_test;
+use crate::parts::bios_scores::best_on_test;
 use crate::run::Manifest;
 
 /// `estimator = "..."` in a Part 3.2 claim, with its settings.

@@ -11,7 +11,7 @@ mod claims;
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
-use super::bios_answers::{Answered, Asked, SIX, biography_recall, questions};
+use super::bios_scores::{Answered, Asked, SIX, biography_recall, questions};
 use super::{Estimate, Measured, Part};
 use crate::data::Generator;
 use crate::data::bios::{Bios, BiosSpec};

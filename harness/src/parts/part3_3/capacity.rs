@@ -15,12 +15,12 @@
 //!
 //! R = bits / P, and R^max is the same with p1 = ln N, p2 = p3 = 0.
 
-use burn::prelude::*;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Doc, DocSource, SpanKind, pools};
 use crate::model::Gpt;
+use crate::model::decode::{input, values};
 
 /// The measured losses (nats, summed over span tokens, averaged as described above).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -179,17 +179,13 @@ pub fn measure(
         for (tokens, _) in group {
             let mut padded = tokens.clone();
             padded.resize(context + 1, source.vocab().pad());
-            inputs.extend(padded[..context].iter().map(|&t| i64::from(t)));
-            targets.extend(padded[1..].iter().map(|&t| i64::from(t)));
+            inputs.extend_from_slice(&padded[..context]);
+            targets.extend_from_slice(&padded[1..]);
         }
-        let to_ids =
-            |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [rows, context]), &device);
-        let losses: Vec<f32> = model
-            .token_losses(to_ids(inputs), to_ids(targets))
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 losses");
+        let losses = values(model.token_losses(
+            input(&inputs, rows, context, &device),
+            input(&targets, rows, context, &device),
+        ));
         progress.inc(group.iter().map(|(_, docs)| docs.len() as u64).sum());
         for (row, (_, docs)) in group.iter().enumerate() {
             // The loss of token at window position j sits at target index j - 1.

@@ -1,7 +1,7 @@
 //! Part 4.1, "Architecture Design and the Magic of Canon Layers" (Allen-Zhu, arXiv:2512.17351):
 //! models with and without Canon layers (`model::canon`), with rotary or no positions, trained on
 //! the synthetic playground — Depo (reasoning depth), Mano (manipulation) and the copy task —
-//! and scored by exact-match answers ([`super::answers`]) at each difficulty. Estimators in [`claims`].
+//! and scored by exact-match answers ([`super::exact_match`]) at each difficulty. Estimators in [`claims`].
 
 mod claims;
 
@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::answers::{Question, answered};
+use super::exact_match::{Question, answered};
 use super::{Estimate, Measured, Part};
 use crate::data::copy::{Copy, CopySpec};
 use crate::data::depo::{Depo, DepoSpec};

@@ -6,9 +6,8 @@
 
 use std::ops::Range;
 
-use burn::prelude::*;
-
 use crate::model::Gpt;
+use crate::model::decode::{argmax_ids, padded_input};
 
 /// Documents run through the model at once.
 const BATCH: usize = 16;
@@ -37,22 +36,15 @@ pub fn answered(
             width <= context,
             "an evaluation document exceeds the context"
         );
-        let mut ids = Vec::with_capacity(chunk.len() * width);
-        for question in chunk {
-            let mut row = vec![bos];
-            row.extend_from_slice(&question.tokens);
-            row.resize(width, pad);
-            ids.extend(row.iter().map(|&t| i64::from(t)));
-        }
-        let input =
-            Tensor::<2, Int>::from_data(TensorData::new(ids, [chunk.len(), width]), &device);
-        let predicted: Vec<i64> = model
-            .forward(input)
-            .argmax(2)
-            .into_data()
-            .convert::<i64>()
-            .try_to_vec::<i64>()
-            .expect("integer argmax");
+        let rows: Vec<Vec<u32>> = chunk
+            .iter()
+            .map(|q| {
+                std::iter::once(bos)
+                    .chain(q.tokens.iter().copied())
+                    .collect()
+            })
+            .collect();
+        let predicted = argmax_ids(model.forward(padded_input(&rows, width, pad, &device)));
         for (row, question) in chunk.iter().enumerate() {
             // Input position i predicts the token at document position i (input i + 1).
             let at = |i: usize| predicted[row * width + i];
@@ -60,11 +52,7 @@ pub fn answered(
                 question
                     .answers
                     .iter()
-                    .map(|answer| {
-                        answer
-                            .clone()
-                            .all(|i| at(i) == i64::from(question.tokens[i]))
-                    })
+                    .map(|answer| answer.clone().all(|i| at(i) == question.tokens[i]))
                     .collect(),
             );
         }
@@ -75,6 +63,9 @@ pub fn answered(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::prelude::Device;
+
+    use crate::model::decode::input;
     use crate::spec::ModelConfig;
 
     /// The model's greedy continuation of `prefix` (with `<bos>` 0 in front), `steps` tokens,
@@ -82,20 +73,10 @@ mod tests {
     fn greedy(model: &Gpt, prefix: &[u32], steps: usize) -> Vec<u32> {
         let mut tokens = prefix.to_vec();
         for _ in 0..steps {
-            let row: Vec<i64> = std::iter::once(0)
-                .chain(tokens.iter().map(|&t| i64::from(t)))
-                .collect();
+            let row: Vec<u32> = std::iter::once(0).chain(tokens.iter().copied()).collect();
             let width = row.len();
-            let input =
-                Tensor::<2, Int>::from_data(TensorData::new(row, [1, width]), &model.device());
-            let next = model
-                .forward(input)
-                .argmax(2)
-                .into_data()
-                .convert::<i64>()
-                .try_to_vec::<i64>()
-                .unwrap();
-            tokens.push(next[width - 1] as u32);
+            let next = argmax_ids(model.forward(input(&row, 1, width, &model.device())));
+            tokens.push(next[width - 1]);
         }
         tokens[prefix.len()..].to_vec()
     }

@@ -5,7 +5,7 @@
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::answers::{Question, answered};
+use super::exact_match::{Question, answered};
 use crate::data::bios::Bios;
 use crate::data::pools::ATTRIBUTES;
 use crate::data::pools::PoolSizes;
