@@ -101,6 +101,15 @@ impl<M> Measured<M> {
     }
 }
 
+/// What [`Part::measure`] gets: the run, its scale's evaluation settings read as the part's
+/// type, the trained model, and a progress bar to advance.
+pub struct Measuring<'a, E> {
+    pub run: &'a Run,
+    pub evaluation: &'a E,
+    pub trained: &'a Trained,
+    pub progress: &'a ProgressBar,
+}
+
 /// What a part implements: its types, what it measures on a trained model and how it shows and
 /// judges the measurements. The pipeline reaches it through [`AnyPart`], which every `Part` is:
 /// that adapter reads the part's settings (estimators, evaluation), checks them, writes and
@@ -138,13 +147,7 @@ pub trait Part: Sync + 'static {
     }
 
     /// Measures a trained model.
-    fn measure(
-        &self,
-        run: &Run,
-        evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>>;
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>>;
 
     /// One console line with the run's headline numbers.
     fn brief(&self, manifest: &Manifest, metrics: &Self::Metrics) -> String;
@@ -229,7 +232,13 @@ impl<P: Part> AnyPart for P {
         progress: &ProgressBar,
     ) -> Result<Measured<serde_json::Value>> {
         let evaluation = read_evaluation::<P::Evaluation>(&run.evaluation)?;
-        let measured = Part::measure(self, run, &evaluation, trained, progress)?;
+        let input = Measuring {
+            run,
+            evaluation: &evaluation,
+            trained,
+            progress,
+        };
+        let measured = Part::measure(self, input)?;
         Ok(Measured {
             metrics: serde_json::to_value(measured.metrics)?,
             timings: measured.timings,

@@ -11,15 +11,13 @@ mod grammar;
 mod probe;
 
 use anyhow::{Result, bail};
-use indicatif::ProgressBar;
 
-use super::{Estimate, Measured, Part};
+use super::{Estimate, Measured, Measuring, Part};
 use crate::data::cfg::CfgSpec;
 use crate::data::cfg::corpus::CfgCorpus;
 use crate::data::{DocSource, Generator};
 use crate::figure::Figure;
-use crate::run::{Manifest, Run};
-use crate::train::Trained;
+use crate::run::Manifest;
 use curve::LearningCurve;
 use grammar::{GrammarEval, GrammarMetrics};
 use probe::ProbeMetrics;
@@ -84,13 +82,13 @@ impl Part for Part1 {
     const CODE_EPOCH: u32 = 4;
     const GENERATORS: &'static [&'static str] = &[CfgSpec::NAME];
 
-    fn measure(
-        &self,
-        run: &Run,
-        evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>> {
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
+        let Measuring {
+            run,
+            evaluation,
+            trained,
+            progress,
+        } = input;
         let Some(spec) = CfgSpec::of(&run.spec.dataset) else {
             bail!("dataset `{}` is not a grammar", run.spec.dataset.name());
         };

@@ -10,15 +10,13 @@ mod claims;
 pub mod solutions;
 
 use anyhow::Result;
-use indicatif::ProgressBar;
 
-use super::{Estimate, Excerpt, Measured, Part};
+use super::{Estimate, Excerpt, Measured, Measuring, Part};
 use crate::data::Generator;
 use crate::data::igsm::IgsmSpec;
 use crate::figure::Figure;
-use crate::run::{Manifest, Run};
+use crate::run::Manifest;
 use crate::spec::Invalid;
-use crate::train::Trained;
 
 pub struct Part21;
 
@@ -51,14 +49,8 @@ impl Part for Part21 {
         solutions::check_evaluation(evaluation)
     }
 
-    fn measure(
-        &self,
-        run: &Run,
-        evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>> {
-        solutions::measure(run, evaluation, trained, progress)
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
+        solutions::measure(input)
     }
 
     fn brief(&self, manifest: &Manifest, m: &Self::Metrics) -> String {

@@ -8,7 +8,6 @@
 use std::sync::Mutex;
 
 use anyhow::{Result, bail};
-use indicatif::ProgressBar;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +23,9 @@ use crate::data::igsm::{IgsmSpec, IgsmSplit};
 use crate::data::{DocSource, Generator, Vocab};
 use crate::figure::{Axes, Figure};
 use crate::model::decode::greedy;
-use crate::parts::{Excerpt, Measured, Part};
-use crate::run::{Manifest, Run};
+use crate::parts::{Excerpt, Measured, Measuring, Part};
+use crate::run::Manifest;
 use crate::spec::Invalid;
-use crate::train::Trained;
 
 /// `[scales.<scale>.evaluation]` of Parts 2.1 and 2.2.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -184,12 +182,13 @@ impl Measurements {
 const EXAMPLES: usize = 2;
 
 /// Measures a model trained on iGSM.
-pub fn measure(
-    run: &Run,
-    evaluation: &Evaluation,
-    trained: &Trained,
-    progress: &ProgressBar,
-) -> Result<Measured<Measurements>> {
+pub fn measure(input: Measuring<Evaluation>) -> Result<Measured<Measurements>> {
+    let Measuring {
+        run,
+        evaluation,
+        trained,
+        progress,
+    } = input;
     let Some(spec) = IgsmSpec::of(&run.spec.dataset) else {
         bail!("dataset `{}` is not iGSM", run.spec.dataset.name());
     };

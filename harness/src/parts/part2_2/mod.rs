@@ -7,14 +7,12 @@
 mod claims;
 
 use anyhow::Result;
-use indicatif::ProgressBar;
 
 use super::part2_1::{Part21, solutions};
-use super::{Estimate, Excerpt, Measured, Part};
+use super::{Estimate, Excerpt, Measured, Measuring, Part};
 use crate::figure::Figure;
-use crate::run::{Manifest, Run};
+use crate::run::Manifest;
 use crate::spec::Invalid;
-use crate::train::Trained;
 
 pub struct Part22;
 
@@ -44,14 +42,8 @@ impl Part for Part22 {
         Part21.check_evaluation(evaluation)
     }
 
-    fn measure(
-        &self,
-        run: &Run,
-        evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>> {
-        Part::measure(&Part21, run, evaluation, trained, progress)
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
+        Part::measure(&Part21, input)
     }
 
     fn brief(&self, manifest: &Manifest, m: &Self::Metrics) -> String {

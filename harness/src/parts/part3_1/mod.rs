@@ -8,11 +8,10 @@ mod claims;
 mod probe;
 
 use anyhow::{Result, bail};
-use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::bios_scores::{Answered, SIX, biography_recall, bos_and_pad, questions};
-use super::{Estimate, Measured, Part};
+use super::{Estimate, Measured, Measuring, Part};
 use crate::data::bios::{Bios, BiosSpec};
 use crate::data::mixed::BiosMixedSpec;
 use crate::data::pools::ATTRIBUTES;
@@ -20,7 +19,6 @@ use crate::data::qa::BiosQaSpec;
 use crate::data::{DocSource, Generator};
 use crate::figure::{Axes, Figure};
 use crate::run::{Manifest, Run};
-use crate::train::Trained;
 
 /// What a Part 3.1 run measured: the answers (QA on both halves for mixed training and QA
 /// finetuning; recall of the biographies for pretraining) and a pretraining's P-probes.
@@ -49,13 +47,13 @@ impl Part for Part31 {
     const GENERATORS: &'static [&'static str] =
         &[BiosSpec::NAME, BiosQaSpec::NAME, BiosMixedSpec::NAME];
 
-    fn measure(
-        &self,
-        run: &Run,
-        _evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>> {
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
+        let Measuring {
+            run,
+            trained,
+            progress,
+            ..
+        } = input;
         let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
         let qa = |people, pools| Measurements {
             answered: Answered::on_both_halves(

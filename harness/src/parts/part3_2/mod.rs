@@ -9,17 +9,15 @@
 mod claims;
 
 use anyhow::{Result, bail};
-use indicatif::ProgressBar;
 
 use super::bios_scores::{Answered, Asked, SIX, biography_recall, questions};
-use super::{Estimate, Measured, Part};
+use super::{Estimate, Measured, Measuring, Part};
 use crate::data::Generator;
 use crate::data::bios::{Bios, BiosSpec};
 use crate::data::bios_tasks::{BiosTaskSpec, BiosTasks};
 use crate::data::qa::BiosQaSpec;
 use crate::figure::Figure;
-use crate::run::{Manifest, Run};
-use crate::train::Trained;
+use crate::run::Manifest;
 
 /// What a Part 3.2 run measured: each task's (or the six questions') answers on both halves,
 /// or a pretraining's recall of its biographies.
@@ -38,13 +36,13 @@ impl Part for Part32 {
     const GENERATORS: &'static [&'static str] =
         &[BiosSpec::NAME, BiosQaSpec::NAME, BiosTaskSpec::NAME];
 
-    fn measure(
-        &self,
-        run: &Run,
-        _evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>> {
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
+        let Measuring {
+            run,
+            trained,
+            progress,
+            ..
+        } = input;
         let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
         let dataset = &run.spec.dataset;
         let measurements = if let Some(spec) = BiosTaskSpec::of(dataset) {

@@ -9,17 +9,15 @@ mod law;
 mod quantize;
 
 use anyhow::{Result, bail};
-use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
-use super::{Estimate, Measured, Part};
+use super::{Estimate, Measured, Measuring, Part};
 use crate::data::biod::BiodSpec;
 use crate::data::bios::BiosSpec;
 use crate::data::{self, Generator, names::name_space, pools};
 use crate::figure::Figure;
-use crate::run::{Manifest, Run};
+use crate::run::Manifest;
 use crate::spec::Dataset;
-use crate::train::Trained;
 use capacity::{BitTerms, Knowledge, Losses, ValueSpans};
 
 pub struct Part33;
@@ -123,13 +121,13 @@ impl Part for Part33 {
     const CODE_EPOCH: u32 = 5;
     const GENERATORS: &'static [&'static str] = &[BiosSpec::NAME, BiodSpec::NAME];
 
-    fn measure(
-        &self,
-        run: &Run,
-        _evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>> {
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
+        let Measuring {
+            run,
+            trained,
+            progress,
+            ..
+        } = input;
         let (knowledge, spans) = match knowledge(&run.spec.dataset) {
             Ok(found) => found,
             Err(message) => bail!(message),

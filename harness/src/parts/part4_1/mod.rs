@@ -6,19 +6,17 @@
 mod claims;
 
 use anyhow::{Result, bail};
-use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::exact_match::{Question, answered};
-use super::{Estimate, Measured, Part};
+use super::{Estimate, Measured, Measuring, Part};
 use crate::data::copy::{Copy, CopySpec};
 use crate::data::depo::{Depo, DepoSpec};
 use crate::data::mano::{Mano, ManoSpec};
 use crate::data::{Doc, DocSource, Generator, Vocab};
 use crate::figure::{Axes, Figure};
-use crate::run::{Manifest, Run};
+use crate::run::Manifest;
 use crate::spec::Dataset;
-use crate::train::Trained;
 
 pub struct Part41;
 
@@ -143,13 +141,13 @@ impl Part for Part41 {
     const CODE_EPOCH: u32 = 2;
     const GENERATORS: &'static [&'static str] = &[DepoSpec::NAME, ManoSpec::NAME, CopySpec::NAME];
 
-    fn measure(
-        &self,
-        run: &Run,
-        _evaluation: &Self::Evaluation,
-        trained: &Trained,
-        progress: &ProgressBar,
-    ) -> Result<Measured<Self::Metrics>> {
+    fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
+        let Measuring {
+            run,
+            trained,
+            progress,
+            ..
+        } = input;
         let Some(TaskEvaluation {
             task,
             vocab,
