@@ -20,7 +20,7 @@ use crate::data::{self, Doc, stream};
 use crate::parts::{self, AnyPart};
 use crate::report::{self, Summary, WallTime};
 use crate::run::{self, Finished, Manifest, Run};
-use crate::spec::{Dataset, Scale, Suite};
+use crate::spec::{Dataset, Scale, StreamHashes, Suite};
 use crate::suite;
 use crate::train::interrupt::Interrupted;
 use crate::train::{DeviceChoice, Timing, TrainOptions, train};
@@ -170,20 +170,30 @@ pub fn check_data(job: &Job, runs: &[&Run]) -> Result<Vec<String>> {
             &bar,
         )?;
         bar.finish_and_clear();
-        if let Some(pinned) = dataset.sha256()
-            && *pinned != summary.sha256
-        {
-            mismatches.push(format!(
-                "{}: dataset `{}` (scales.{}): generated tokens sha256 {} but the suite pins {}",
-                job.file.display(),
-                dataset.name(),
-                job.scale.name(),
-                summary.sha256.tokens,
-                pinned.tokens
-            ));
-        }
+        mismatches.extend(pin_mismatch(&job.file, dataset, job.scale, &summary.sha256));
     }
     Ok(mismatches)
+}
+
+/// The line saying how a dataset's generated hashes differ from its pins (`file` is the suite);
+/// `None` when they match or the dataset is not pinned.
+pub fn pin_mismatch(
+    file: &Path,
+    dataset: &Dataset,
+    scale: Scale,
+    generated: &StreamHashes,
+) -> Option<String> {
+    let pinned = dataset.sha256().filter(|pinned| *pinned != generated)?;
+    Some(format!(
+        "{}: dataset `{}` (scales.{}): pinned tokens {} text {}, generated tokens {} text {}",
+        file.display(),
+        dataset.name(),
+        scale.name(),
+        pinned.tokens,
+        pinned.text,
+        generated.tokens,
+        generated.text
+    ))
 }
 
 /// Reads a finished run's manifest and timing: `None` when the run has no manifest (or one that

@@ -40,20 +40,12 @@ pub fn run(suites_dir: &Path, part: &str, scale: Scale, out: Option<&Path>) -> R
         let summary = stream::summarize(source.as_ref(), spec.name(), out, &bar)
             .with_context(|| format!("writing dataset `{}`", spec.name()))?;
         bar.finish_and_clear();
-        let status = match spec.sha256() {
-            None => "unpinned",
-            Some(pinned) if *pinned == summary.sha256 => "ok",
-            Some(pinned) => {
-                mismatches.push(format!(
-                    "{}: dataset `{}` (scales.{}): pinned tokens {} text {}, generated tokens {} text {}",
-                    file.display(),
-                    spec.name(),
-                    scale.name(),
-                    pinned.tokens,
-                    pinned.text,
-                    summary.sha256.tokens,
-                    summary.sha256.text
-                ));
+        let mismatch = crate::driver::pin_mismatch(&file, spec, scale, &summary.sha256);
+        let status = match (spec.sha256(), mismatch) {
+            (None, _) => "unpinned",
+            (Some(_), None) => "ok",
+            (Some(_), Some(line)) => {
+                mismatches.push(line);
                 "MISMATCH"
             }
         };
