@@ -170,6 +170,11 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
             .position(|l| l == "name = \"part3.3\"")
             .unwrap()
     );
+    // Checks after parsing (here a generator's settings) name the line too.
+    let diversity_line = format!(
+        ":{}: field `scales.smoke.datasets[0].diversity`",
+        1 + text.lines().position(|l| l == "diversity = 32").unwrap()
+    );
     let cases: Vec<(String, &str)> = vec![
         (
             text.replacen("people = 100\n", "peple = 100\n", 1),
@@ -197,7 +202,7 @@ fn malformed_suites_are_rejected_naming_file_and_field() {
         ),
         (
             text.replacen("diversity = 32", "diversity = 64", 1),
-            "datasets[0].diversity",
+            diversity_line.as_str(),
         ),
         (
             text.replacen(

@@ -2,6 +2,7 @@
 //! plain data in [`crate::spec`]; this module turns text into them, or into one error line naming
 //! the file, the line where known, and the field (see [`InvalidFile`]).
 
+mod lines;
 mod locate;
 mod validate;
 
@@ -22,9 +23,8 @@ pub fn load(path: &Path) -> Result<Suite, InvalidFile> {
 
 /// Parses and checks suite text.
 pub fn parse(text: &str) -> Result<Suite, Invalid> {
-    let line_of = |span: Option<std::ops::Range<usize>>| {
-        span.map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-    };
+    let line_of =
+        |span: Option<std::ops::Range<usize>>| span.map(|s| lines::line_at(text, s.start));
     let deserializer = toml::Deserializer::parse(text).map_err(|e| Invalid {
         line: line_of(e.span()),
         ..Invalid::field("", e.message())
@@ -40,7 +40,11 @@ pub fn parse(text: &str) -> Result<Suite, Invalid> {
             ..Invalid::field(field, message)
         }
     })?;
-    validate::validate(&suite)?;
+    // The checks after parsing know the field, not the line: find it in the text.
+    validate::validate(&suite).map_err(|mut e| {
+        e.line = e.line.or_else(|| lines::line_of_field(text, &e.field));
+        e
+    })?;
     Ok(suite)
 }
 
