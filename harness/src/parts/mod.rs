@@ -23,7 +23,9 @@ use indicatif::ProgressBar;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use crate::data::Generator;
 use crate::figure::Figure;
+use crate::model::Gpt;
 use crate::run::{Manifest, Run};
 use crate::spec::{Claim, Dataset, Invalid, Suite};
 use crate::train::Trained;
@@ -108,6 +110,43 @@ pub struct Measuring<'a, E> {
     pub evaluation: &'a E,
     pub trained: &'a Trained,
     pub progress: &'a ProgressBar,
+}
+
+impl<E> Measuring<'_, E> {
+    /// The trained model.
+    pub fn model(&self) -> &Gpt {
+        &self.trained.model
+    }
+
+    /// The dataset the model was trained on.
+    pub fn dataset(&self) -> &Dataset {
+        &self.run.spec.dataset
+    }
+
+    /// The suite's seed: evaluation data is drawn from it as the training data was.
+    pub fn seed(&self) -> u64 {
+        self.run.spec.seed
+    }
+
+    /// The training context, the longest document the model has learnt to read.
+    pub fn context(&self) -> usize {
+        self.run.spec.recipe.context
+    }
+
+    /// The dataset's settings as generator `G`'s. The adapter's check of [`Part::GENERATORS`]
+    /// keeps other datasets from being trained, so the error is for a part that lists a
+    /// generator it does not measure.
+    pub fn settings<G: Generator>(&self) -> Result<G> {
+        let dataset = self.dataset();
+        G::of(dataset).ok_or_else(|| {
+            anyhow::anyhow!(
+                "dataset `{}` comes from `{}`, not `{}`",
+                dataset.name,
+                dataset.generator,
+                G::NAME
+            )
+        })
+    }
 }
 
 /// What a part implements: its types, what it measures on a trained model and how it shows and

@@ -10,7 +10,7 @@ mod figures;
 mod grammar;
 mod probe;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::{Estimate, Measured, Measuring, Part};
 use crate::data::cfg::CfgSpec;
@@ -83,25 +83,17 @@ impl Part for Part1 {
     const GENERATORS: &'static [&'static str] = &[CfgSpec::NAME];
 
     fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
-        let Measuring {
-            run,
-            evaluation,
-            trained,
-            progress,
-        } = input;
-        let Some(spec) = CfgSpec::of(&run.spec.dataset) else {
-            bail!("dataset `{}` is not a grammar", run.spec.dataset.name());
-        };
-        let corpus = CfgCorpus::new(&spec, run.spec.seed);
-        let settings = &evaluation.grammar;
-        let context = run.spec.recipe.context;
+        let spec: CfgSpec = input.settings()?;
+        let (run, trained, context) = (input.run, input.trained, input.context());
+        let corpus = CfgCorpus::new(&spec, input.seed());
+        let settings = &input.evaluation.grammar;
         let (grammar, verifier_ms) = grammar::measure(
             &trained.model,
             &corpus,
             settings,
             context,
-            run.spec.seed,
-            progress,
+            input.seed(),
+            input.progress,
         );
         let probe = (settings.probe_sentences > 0).then(|| {
             // The control: the same shape, freshly initialised, never trained.

@@ -7,7 +7,7 @@
 
 use std::sync::Mutex;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,7 @@ use crate::data::igsm::stats::{
     CheckerStats, OpStats, TemplateStats, checker_stats, template_stats,
 };
 use crate::data::igsm::{IgsmSpec, IgsmSplit};
-use crate::data::{DocSource, Generator, Vocab};
+use crate::data::{DocSource, Vocab};
 use crate::figure::{Axes, Figure};
 use crate::model::decode::greedy;
 use crate::parts::{Excerpt, Measured, Measuring, Part};
@@ -183,19 +183,10 @@ const EXAMPLES: usize = 2;
 
 /// Measures a model trained on iGSM.
 pub fn measure(input: Measuring<Evaluation>) -> Result<Measured<Measurements>> {
-    let Measuring {
-        run,
-        evaluation,
-        trained,
-        progress,
-    } = input;
-    let Some(spec) = IgsmSpec::of(&run.spec.dataset) else {
-        bail!("dataset `{}` is not iGSM", run.spec.dataset.name());
-    };
-    let evaluation = &evaluation.igsm;
-    let data = Igsm::new(&spec, &run.spec.dataset.name, run.spec.seed);
+    let spec: IgsmSpec = input.settings()?;
+    let (evaluation, progress, context) = (&input.evaluation.igsm, input.progress, input.context());
+    let data = Igsm::new(&spec, &input.dataset().name, input.seed());
     let vocab: &Vocab = data.vocab();
-    let context = run.spec.recipe.context;
     let ops: Vec<usize> = evaluation
         .ops
         .clone()
@@ -217,7 +208,7 @@ pub fn measure(input: Measuring<Evaluation>) -> Result<Measured<Measurements>> {
             })
             .collect();
         // A solution ends with `<ans> value`.
-        let outputs = greedy(&trained.model, &prompts, context, context, |tokens| {
+        let outputs = greedy(input.model(), &prompts, context, context, |tokens| {
             tokens.len() >= 2 && tokens[tokens.len() - 2] == answer
                 || tokens.last() == Some(&vocab.eos())
         });

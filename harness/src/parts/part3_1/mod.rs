@@ -48,13 +48,8 @@ impl Part for Part31 {
         &[BiosSpec::NAME, BiosQaSpec::NAME, BiosMixedSpec::NAME];
 
     fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
-        let Measuring {
-            run,
-            trained,
-            progress,
-            ..
-        } = input;
-        let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
+        let (context, seed, model) = (input.context(), input.seed(), input.model());
+        let progress = input.progress;
         let qa = |people, pools| Measurements {
             answered: Answered::on_both_halves(
                 |split| questions(people, pools, split, seed).score(model, context, SIX),
@@ -62,7 +57,7 @@ impl Part for Part31 {
             ),
             probe: None,
         };
-        let dataset = &run.spec.dataset;
+        let dataset = input.dataset();
         let measurements = if let Some(spec) = BiosMixedSpec::of(dataset) {
             qa(spec.people, spec.pools)
         } else if let Some(spec) = BiosQaSpec::of(dataset) {
@@ -72,7 +67,7 @@ impl Part for Part31 {
             let source = Bios::new(&spec, seed);
             let recall = biography_recall(&source, model, context);
             progress.inc(1);
-            let control = control_model(run, source.vocab().len(), &model.device());
+            let control = control_model(input.run, source.vocab().len(), &model.device());
             let (bos, pad) = bos_and_pad();
             let probe = probe::measure(model, &control, &source, seed, bos, pad);
             progress.inc(1);

@@ -37,14 +37,8 @@ impl Part for Part32 {
         &[BiosSpec::NAME, BiosQaSpec::NAME, BiosTaskSpec::NAME];
 
     fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
-        let Measuring {
-            run,
-            trained,
-            progress,
-            ..
-        } = input;
-        let (context, seed, model) = (run.spec.recipe.context, run.spec.seed, &trained.model);
-        let dataset = &run.spec.dataset;
+        let (context, seed, model) = (input.context(), input.seed(), input.model());
+        let (dataset, progress) = (input.dataset(), input.progress);
         let measurements = if let Some(spec) = BiosTaskSpec::of(dataset) {
             Answered::on_both_halves(
                 |split| {

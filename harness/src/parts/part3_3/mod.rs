@@ -122,19 +122,13 @@ impl Part for Part33 {
     const GENERATORS: &'static [&'static str] = &[BiosSpec::NAME, BiodSpec::NAME];
 
     fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
-        let Measuring {
-            run,
-            trained,
-            progress,
-            ..
-        } = input;
-        let (knowledge, spans) = match knowledge(&run.spec.dataset) {
+        let (trained, progress, context) = (input.trained, input.progress, input.context());
+        let (knowledge, spans) = match knowledge(input.dataset()) {
             Ok(found) => found,
             Err(message) => bail!(message),
         };
-        let source = data::build(&run.spec.dataset, run.spec.seed);
-        let context = run.spec.recipe.context;
-        let batch = run.spec.recipe.batch.max(8);
+        let source = data::build(input.dataset(), input.seed());
+        let batch = input.run.spec.recipe.batch.max(8);
         let precisions = [None, Some(8), Some(4)];
         progress.set_length(precisions.len() as u64 * source.docs_per_entry());
         let mut losses = precisions.iter().map(|&bits| {

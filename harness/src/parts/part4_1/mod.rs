@@ -142,24 +142,15 @@ impl Part for Part41 {
     const GENERATORS: &'static [&'static str] = &[DepoSpec::NAME, ManoSpec::NAME, CopySpec::NAME];
 
     fn measure(&self, input: Measuring<Self::Evaluation>) -> Result<Measured<Self::Metrics>> {
-        let Measuring {
-            run,
-            trained,
-            progress,
-            ..
-        } = input;
+        let (dataset, progress, context) = (input.dataset(), input.progress, input.context());
         let Some(TaskEvaluation {
             task,
             vocab,
             levels,
-        }) = task_evaluation(&run.spec.dataset, run.spec.seed)
+        }) = task_evaluation(dataset, input.seed())
         else {
-            bail!(
-                "dataset `{}` is not a Part 4.1 task",
-                run.spec.dataset.name()
-            );
+            bail!("dataset `{}` is not a Part 4.1 task", dataset.name());
         };
-        let context = run.spec.recipe.context;
         let longest = levels
             .iter()
             .flat_map(|(_, qs)| qs)
@@ -168,7 +159,7 @@ impl Part for Part41 {
         if let Some(longest) = longest.filter(|&l| l > context) {
             bail!(
                 "dataset `{}`: evaluation documents of {longest} tokens exceed the recipe's context of {context}",
-                run.spec.dataset.name()
+                dataset.name()
             );
         }
         progress.set_length(levels.len() as u64);
@@ -176,7 +167,7 @@ impl Part for Part41 {
         let accuracy = levels
             .iter()
             .map(|(difficulty, qs)| {
-                let verdicts = answered(&trained.model, qs, bos, pad, context);
+                let verdicts = answered(input.model(), qs, bos, pad, context);
                 progress.inc(1);
                 Point {
                     difficulty: *difficulty,
