@@ -5,8 +5,8 @@
 //!   holds them, with this code's estimators; a summary whose claim values were edited, or that
 //!   an older estimator wrote, differs.
 //! - **runs**: some runs are retrained from scratch in a temporary folder and compared with their
-//!   rows: the weights' SHA-256 (training is bit-exact on one CPU model, whatever the thread
-//!   count), else, when the CPU models differ or the committed one is unknown, the measurements
+//!   rows: the weights' SHA-256 (training is bit-exact on one CPU, whatever the thread
+//!   count), else, when the CPUs differ or the committed one is unknown, the measurements
 //!   within [`TOLERANCE`].
 //!
 //! Which runs: by default those the binding claims' evidence names; `--runs K` draws K at random
@@ -45,7 +45,7 @@ pub enum Selection {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunVerdict {
     BitIdentical,
-    /// Weights differ (another CPU model, or one not recorded), measurements agree.
+    /// Weights differ (another CPU, or one not recorded), measurements agree.
     Agrees(String),
     Differs(String),
 }
@@ -280,10 +280,10 @@ pub fn compare_run(row: &RunRow, fresh: &Manifest) -> RunVerdict {
     );
     let machines = match (&row.cpu, &fresh.cpu) {
         (Some(a), Some(b)) if a == b => {
-            return RunVerdict::Differs(format!("{weights} on the same CPU model ({a})"));
+            return RunVerdict::Differs(format!("{weights} on the same CPU ({a})"));
         }
         (Some(a), Some(b)) => format!("trained on {b}, committed on {a}"),
-        (None, _) => "the committed run's CPU model is not recorded".into(),
+        (None, _) => "the committed run's CPU is not recorded".into(),
         (Some(a), None) => format!("committed on {a}, this CPU's model is unknown"),
     };
     match difference(

@@ -2,6 +2,10 @@
 //! a finished run leaves. Plain records, shared by the parts (which measure runs) and the driver
 //! (which plans, executes and collects them).
 
+mod machine;
+
+pub use machine::cpu_model;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -167,16 +171,6 @@ pub fn code_revision() -> String {
     }
 }
 
-/// The CPU's model name as Linux reports it (`model name` in `/proc/cpuinfo`); `None` elsewhere.
-/// Training is bit-exact at one thread on one CPU model; across models floating-point kernels
-/// may take other paths (vector widths), so `plm verify` compares bits only where this matches.
-pub fn cpu_model() -> Option<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    info.lines()
-        .find_map(|line| line.strip_prefix("model name")?.split_once(':'))
-        .map(|(_, name)| name.trim().to_owned())
-}
-
 /// Everything a finished run reports, `manifest.json`: the same bytes when the run is repeated
 /// at one thread on the same code (wall-clock numbers are in `timing.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -201,8 +195,9 @@ pub struct Manifest {
     pub code_epoch: u32,
     pub code_revision: String,
     pub device: String,
-    /// The CPU's model name (`/proc/cpuinfo`), which decides whether a retrained run can be
-    /// expected to match this one bit for bit; absent in manifests written before it was kept.
+    /// The CPU (model name, vector instruction set, cache sizes: [`cpu_model`]), which decides
+    /// whether a retrained run can be expected to match this one bit for bit; absent in
+    /// manifests written before it was kept, the model name alone in those before 2026-12-08.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
     pub threads: usize,
