@@ -99,6 +99,41 @@ fn a_flipped_verdict_is_a_regression() {
     );
 }
 
+/// P1-R1 binds at the paper scale only: at cpu it is reported, so its moves are shown, not judged.
+#[test]
+fn a_claim_the_scale_does_not_bind_never_regresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = committed_summary();
+    let base = write(dir.path(), "base.json", &summary);
+    let mut edited = summary.clone();
+    let r1 = claim(&mut edited, "P1-R1");
+    assert!(
+        !r1["claim"]["binding_scales"]
+            .as_array()
+            .unwrap()
+            .contains(&"cpu".into())
+    );
+    r1["verdict"] = "fail".into();
+    r1["measured"] = 0.5.into();
+    let new = write(dir.path(), "new.json", &edited);
+    let (code, stdout, _) = compare(&base, &new, &["--json"]);
+    assert_eq!(code, 0, "{stdout}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let shown = json["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "P1-R1")
+        .unwrap();
+    assert_eq!(shown["new"], 0.5, "the move is shown");
+    // The same edit of a claim the scale binds is a regression.
+    claim(&mut edited, "P1-cpu-kl")["verdict"] = "fail".into();
+    let new = write(dir.path(), "new.json", &edited);
+    let (code, stdout, _) = compare(&base, &new, &["--json"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(regressions(&stdout).len(), 1, "{stdout}");
+}
+
 #[test]
 fn a_move_past_the_tolerance_is_a_regression_and_a_smaller_one_is_not() {
     let dir = tempfile::tempdir().unwrap();

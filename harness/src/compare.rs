@@ -1,9 +1,12 @@
 //! `plm compare BASE NEW`: what moved between two reports of the same suite and scale — per claim
 //! the measured values, their difference and the verdicts side by side, per run the cells that
-//! changed. A regression is a claim whose verdict flipped, whose measured value moved by more than
-//! its tolerance (relative to the base value; the claim's own `tolerance` in the suite, else the
-//! command's), or that one side does not have. Runs are shown, not judged: their cells are
-//! formatted text, and the claims are what a suite binds.
+//! changed. A regression is a claim binding at the scale whose verdict flipped or whose measured
+//! value moved by more than its tolerance (relative to the base value; the claim's own
+//! `tolerance` in the suite, else the command's), or a claim that one side does not have. A claim
+//! the scale does not bind is shown, not judged: the scale reports it without a bound, and its
+//! value moves as a seed does (Part 3.2's smoke differences of near-zero accuracies moved by
+//! 110 % on another CPU). Runs are shown, not judged: their cells are formatted text, and the
+//! claims are what a suite binds.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -107,14 +110,14 @@ pub fn compare(base: &Side, new: &Side, tolerance: f64) -> Result<Comparison> {
         .iter()
         .map(|old| {
             let now = n.claims.iter().find(|c| c.claim.id == old.claim.id);
-            claim_change(Some(old), now, tolerance)
+            claim_change(Some(old), now, b.scale, tolerance)
         })
         .collect();
     claims.extend(
         n.claims
             .iter()
             .filter(|c| !b.claims.iter().any(|old| old.claim.id == c.claim.id))
-            .map(|c| claim_change(None, Some(c), tolerance)),
+            .map(|c| claim_change(None, Some(c), b.scale, tolerance)),
     );
     let (runs_matched, runs_changed) = run_changes(b, n);
     Ok(Comparison {
@@ -128,8 +131,14 @@ pub fn compare(base: &Side, new: &Side, tolerance: f64) -> Result<Comparison> {
     })
 }
 
-fn claim_change(base: Option<&Outcome>, new: Option<&Outcome>, tolerance: f64) -> ClaimChange {
+fn claim_change(
+    base: Option<&Outcome>,
+    new: Option<&Outcome>,
+    scale: Scale,
+    tolerance: f64,
+) -> ClaimChange {
     let either = base.or(new).expect("one side holds the claim");
+    let binding = either.claim.binding_scales.contains(&scale);
     let tolerance = new
         .or(base)
         .and_then(|o| o.claim.tolerance)
@@ -140,6 +149,7 @@ fn claim_change(base: Option<&Outcome>, new: Option<&Outcome>, tolerance: f64) -
     let regression = match (base, new) {
         (None, _) => Some("not in BASE".to_string()),
         (_, None) => Some("not in NEW".to_string()),
+        _ if !binding => None,
         _ if bv != nv => Some(format!(
             "verdict {} → {}",
             bv.map_or("-", Verdict::label),

@@ -146,9 +146,9 @@ enum Command {
         all: bool,
     },
     /// Compare two reports of one suite and scale (summary.json files or scale folders): claims'
-    /// values and verdicts side by side, runs' changed cells. Exit 1 when a verdict flips or a
-    /// measured value moves by more than the tolerance (a claim's own `tolerance` in the suite
-    /// overrides it).
+    /// values and verdicts side by side, runs' changed cells. Exit 1 when a claim the scale binds
+    /// flips its verdict or moves by more than the tolerance (a claim's own `tolerance` in the
+    /// suite overrides it), or a claim is on one side only.
     Compare {
         base: PathBuf,
         new: PathBuf,
